@@ -1,0 +1,32 @@
+"""contexta-git: ML training runs recorded in your own git repository.
+
+Heavy modules (pygit2, deepdiff, tomlkit) load only when a name that needs them is
+first used, so ``import contexta_git`` and the CLI start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "start_run": "recording",
+    "Run": "recording",
+    "Contexta": "contexta",
+    "RunId": "names",
+    "RunData": "records",
+    "ContextaError": "errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'contexta_git' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

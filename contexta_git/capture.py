@@ -1,0 +1,162 @@
+"""What the run ran on: interpreter, platform, selected variables, GPU, packages.
+
+``environment.toml`` holds no timestamp, so runs on one machine share one blob and
+git stores it once. ``pylock.toml`` is a PEP 751 lockfile of every installed
+distribution, valid per ``packaging.pylock``. An installed environment does not
+know the hash of the wheel each package came from, and contexta-git never writes a
+hash it did not compute: a distribution that pip recorded as a direct URL (PEP 610:
+VCS checkout, local directory, archive with hash) is locked from that record;
+one installed from an index is locked as the directory it is installed in, with
+its wheel tags and the sha256 of its RECORD file under ``[packages.tool.contexta-git]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from . import __version__
+from .records import dumps
+from .redact import clean_url, redact
+
+#: Variables that change what training does and never hold secrets by design.
+ENV_ALLOW = (
+    "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "CUBLAS_WORKSPACE_CONFIG", "NVIDIA_VISIBLE_DEVICES",
+    "PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+    "TF_DETERMINISTIC_OPS", "TF_CPP_MIN_LOG_LEVEL", "XLA_FLAGS", "PYTORCH_CUDA_ALLOC_CONF",
+    "TOKENIZERS_PARALLELISM", "HF_HUB_OFFLINE", "VIRTUAL_ENV", "CONDA_DEFAULT_ENV",
+    "SLURM_JOB_ID", "SLURM_JOB_NAME", "CI", "GITHUB_RUN_ID", "GITHUB_SHA",
+)
+
+
+def environment(packages: dict[str, str] | None = None) -> dict[str, Any]:
+    """The environment record; ``packages`` defaults to every installed distribution."""
+    chosen = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
+    return {
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "executable": sys.executable,
+        },
+        "platform": sys.platform,
+        "os": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "variables": redact(chosen),
+        "gpu": gpu(),
+        "packages": packages if packages is not None else installed_versions(),
+    }
+
+
+@lru_cache(maxsize=1)
+def _distributions() -> tuple[metadata.Distribution, ...]:
+    seen: dict[str, metadata.Distribution] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and canonicalize_name(name) not in seen:  # first on sys.path wins, as import does
+            seen[canonicalize_name(name)] = dist
+    return tuple(sorted(seen.values(), key=lambda d: canonicalize_name(d.metadata["Name"])))
+
+
+def installed_versions() -> dict[str, str]:
+    return {canonicalize_name(d.metadata["Name"]): d.version for d in _distributions()}
+
+
+@lru_cache(maxsize=1)
+def lockfile() -> bytes:
+    """Every installed distribution as a PEP 751 ``pylock.toml`` (cached per process)."""
+    packages = [_locked(d) for d in _distributions()]
+    return dumps({
+        "lock-version": "1.0",
+        "created-by": "contexta-git",
+        "requires-python": f"=={platform.python_version()}",
+        "packages": packages,
+    })
+
+
+def _locked(dist: metadata.Distribution) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": canonicalize_name(dist.metadata["Name"]),
+                             "version": dist.version}
+    direct = _direct_url(dist)
+    if direct:
+        url = clean_url(direct.get("url", ""))
+        if "vcs_info" in direct:
+            vcs = direct["vcs_info"]
+            entry["vcs"] = {"type": vcs.get("vcs", "git"), "url": url,
+                            "requested-revision": vcs.get("requested_revision"),
+                            "commit-id": vcs.get("commit_id", "unknown")}
+            return entry
+        if "archive_info" in direct and direct["archive_info"].get("hashes"):
+            entry["archive"] = {"url": url, "hashes": direct["archive_info"]["hashes"]}
+            return entry
+        if "dir_info" in direct:
+            path = url.removeprefix("file://")
+            entry["directory"] = {"path": path,
+                                  "editable": bool(direct["dir_info"].get("editable"))}
+            return entry
+    location = str(dist.locate_file(""))
+    record = dist.read_text("RECORD") or ""
+    wheel = dist.read_text("WHEEL") or ""
+    tool = {"origin": "index", "installer": (dist.read_text("INSTALLER") or "").strip() or None,
+            "record-sha256": hashlib.sha256(record.encode()).hexdigest(),
+            "wheel-tags": [ln[5:].strip() for ln in wheel.splitlines() if ln.startswith("Tag:")]}
+    entry["directory"] = {"path": location}
+    entry["tool"] = {"contexta-git": tool}
+    return entry
+
+
+def _direct_url(dist: metadata.Distribution) -> dict[str, Any] | None:
+    text = dist.read_text("direct_url.json")
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+@lru_cache(maxsize=1)
+def gpu() -> dict[str, Any] | None:
+    """GPUs, driver and CUDA version when ``nvidia-smi`` answers; None otherwise."""
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return None
+    query = "--query-gpu=name,driver_version,memory.total,uuid"
+    try:
+        rows = subprocess.run([smi, query, "--format=csv,noheader,nounits"],
+                              capture_output=True, text=True, timeout=10, check=True).stdout
+        banner = subprocess.run([smi], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    devices = []
+    for line in rows.strip().splitlines():
+        name, driver, memory, uuid = (part.strip() for part in line.split(",")[:4])
+        devices.append({"name": name, "driver": driver, "memory_mib": int(float(memory)),
+                        "uuid": uuid})
+    cuda = None
+    marker = "CUDA Version:"
+    if marker in banner:
+        cuda = banner.split(marker, 1)[1].split()[0]
+    torch = sys.modules.get("torch")  # never imported here: only reported when already loaded
+    return {
+        "count": len(devices),
+        "driver": devices[0]["driver"] if devices else None,
+        "cuda": cuda,
+        "torch_cuda": getattr(getattr(torch, "version", None), "cuda", None),
+        "devices": devices,
+    }
+
+
+def tool_version() -> str:
+    return __version__

@@ -1,0 +1,1 @@
+"""The ``contexta-git`` command line: thin wrappers around the library."""

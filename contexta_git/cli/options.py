@@ -1,0 +1,26 @@
+"""Options that several commands share, spelled once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+project_option = click.option("--project", "-p", help="Project name.")
+
+
+def runs_of(ctx: click.Context) -> Any:
+    """The Runs of the repository chosen with --repo (or the current folder)."""
+    from ..store import Runs
+
+    return Runs.open(ctx.obj.get("repo") if ctx.obj else None)
+
+
+def echo_json(value: Any) -> None:
+    import json
+
+    click.echo(json.dumps(value, indent=2, sort_keys=False, default=str))

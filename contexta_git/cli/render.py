@@ -1,0 +1,58 @@
+"""Tables for people (rich). Only the CLI imports this module."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..records import RunData
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else str(value)
+
+
+def runs_table(found: Sequence[RunData]) -> None:
+    if not found:
+        console().print("No runs recorded yet.")
+        return
+    table = Table("run", "status", "started", "metrics", box=None, pad_edge=False)
+    for run in found:
+        metrics = ", ".join(f"{k}={fmt(v)}" for k, v in list(run.latest_metrics().items())[:4])
+        status = run.status + (" [quarantined]" if run.quarantined else "")
+        table.add_row(run.ref, status, fmt(run.started_at)[:19], metrics)
+    console().print(table)
+
+
+def run_detail(run: RunData) -> None:
+    out = console()
+    out.print(f"[bold]{run.ref}[/bold]  {run.status}" + ("  QUARANTINED" if run.quarantined else ""))
+    out.print(f"started {fmt(run.started_at)}  ended {fmt(run.ended_at)}")
+    src = run.source
+    if src.get("commit"):
+        dirty = " (dirty)" if src.get("dirty") else ""
+        out.print(f"code {src['commit'][:12]} on {src.get('branch') or 'detached HEAD'}{dirty}")
+    if run.params:
+        out.print("params: " + ", ".join(f"{k}={fmt(v)}" for k, v in run.params.items()))
+    if run.metrics:
+        table = Table("stage", "metric", "value", "step", box=None, pad_edge=False)
+        for m in run.metrics:
+            table.add_row(fmt(m.stage), m.key, fmt(m.value), fmt(m.step))
+        out.print(table)
+    for d in run.datasets:
+        out.print(f"dataset {d.name} {fmt(d.version)} {fmt(d.digest)[:23]}")
+    for e in run.events:
+        out.print(f"event [{e.level}] {e.key}: {e.message}")
+    py = run.environment.get("python", {}).get("version")
+    if py:
+        out.print(f"python {py} on {fmt(run.environment.get('platform'))}, "
+                  f"{len(run.packages)} packages" + (", pylock.toml" if run.lockfile else ""))

@@ -1,0 +1,315 @@
+"""All git plumbing: the only module that imports pygit2.
+
+Writes never touch HEAD, the index or the working tree. A write reads the tip of
+``refs/heads/contexta/runs``, lets the caller compute changed files from a
+read-only view of that tip, builds blobs and trees bottom-up, writes a commit
+and moves the ref with a compare-and-swap. A lost race rebuilds on the new tip.
+The ref move is the commit point: a crash before it leaves only unreachable
+objects.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+
+from .errors import ContextaError, ForeignBranch, NoIdentity, NotARepository, RefMoved
+from .names import BRANCH, FORMAT
+
+Changes = dict[str, "bytes | None"]  # path on the branch -> new content, None deletes
+MAX_ATTEMPTS = 200
+GC_EVERY = 256  # on average, one `git gc --auto` in the background per this many writes
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the user's repository says about the code: never a pygit2 object."""
+
+    commit: str | None
+    branch: str | None
+    dirty: bool
+    diff_sha256: str | None
+    remote: str | None
+
+
+class View:
+    """Read-only access to one commit of the runs branch (or to nothing yet)."""
+
+    def __init__(self, repo: pygit2.Repository, commit_id: str | None) -> None:
+        self._repo = repo
+        self.commit_id = commit_id
+        self._tree = repo[commit_id].peel(pygit2.Tree) if commit_id else None
+
+    def _entry(self, path: str) -> pygit2.Object | None:
+        if self._tree is None:
+            return None
+        try:
+            return self._tree[path]
+        except KeyError:
+            return None
+
+    def read(self, path: str) -> bytes | None:
+        obj = self._entry(path)
+        return obj.data if isinstance(obj, pygit2.Blob) else None
+
+    def exists(self, path: str) -> bool:
+        return self._entry(path) is not None
+
+    def names(self, path: str = "") -> list[str]:
+        """Names of the entries of the folder at ``path`` (empty when missing)."""
+        tree = self._tree if not path else self._entry(path)
+        return [e.name for e in tree] if isinstance(tree, pygit2.Tree) else []
+
+    def files(self, path: str) -> dict[str, bytes]:
+        tree = self._entry(path)
+        if not isinstance(tree, pygit2.Tree):
+            return {}
+        return {e.name: self._repo[e.id].data for e in tree if e.type_str == "blob"}
+
+    def tree_id(self, path: str) -> str | None:
+        obj = self._tree if not path else self._entry(path)
+        return str(obj.id) if isinstance(obj, pygit2.Tree) else None
+
+    def walk_dirs(self, path: str, depth: int) -> Iterator[str]:
+        """Paths of the folders exactly ``depth`` levels below ``path``."""
+        if depth == 0:
+            yield path
+            return
+        tree = self._tree if not path else self._entry(path)
+        if not isinstance(tree, pygit2.Tree):
+            return
+        for entry in tree:
+            if entry.type_str == "tree":
+                yield from self.walk_dirs(f"{path}/{entry.name}" if path else entry.name, depth - 1)
+
+
+class GitStore:
+    """One repository and its runs branch."""
+
+    def __init__(self, path: str | os.PathLike[str] = ".") -> None:
+        found = pygit2.discover_repository(str(path))
+        if found is None:
+            raise NotARepository(str(Path(path).resolve()))
+        try:
+            self.repo = pygit2.Repository(found)
+        except pygit2.GitError as exc:
+            raise NotARepository(str(path)) from exc
+        self._identity: tuple[str, str] | None = None
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str]) -> GitStore:
+        """Open the repository holding ``path``, or create one there when there is none."""
+        target = Path(path)
+        if target.exists() and pygit2.discover_repository(str(target)) is not None:
+            return cls(target)
+        target.mkdir(parents=True, exist_ok=True)
+        pygit2.init_repository(str(target), initial_head="main")
+        return cls(target)
+
+    # -- locations -----------------------------------------------------------------
+    @property
+    def git_dir(self) -> Path:
+        return Path(self.repo.path)
+
+    @property
+    def common_dir(self) -> Path:
+        common = getattr(self.repo, "commondir", None) or self.repo.path
+        return Path(common)
+
+    @property
+    def workdir(self) -> Path | None:
+        return Path(self.repo.workdir) if self.repo.workdir else None
+
+    # -- reading -------------------------------------------------------------------
+    def tip(self) -> str | None:
+        try:
+            return str(self.repo.references[BRANCH].target)
+        except KeyError:
+            return None
+
+    def view(self, commit_id: str | None = None) -> View:
+        commit_id = commit_id or self.tip()
+        view = View(self.repo, commit_id)
+        if commit_id and view.read("FORMAT") is None:
+            raise ForeignBranch(BRANCH)
+        return view
+
+    def resolve_commit(self, rev: str) -> str | None:
+        try:
+            return str(self.repo.revparse_single(rev).peel(pygit2.Commit).id)
+        except (KeyError, ValueError, pygit2.GitError):
+            return None
+
+    # -- identity ------------------------------------------------------------------
+    def signature(self) -> pygit2.Signature:
+        """Committer identity from git's own configuration, as git would resolve it."""
+        if self._identity is None:
+            name = os.environ.get("GIT_COMMITTER_NAME")
+            email = os.environ.get("GIT_COMMITTER_EMAIL")
+            try:
+                name = name or self.repo.config["user.name"]
+                email = email or self.repo.config["user.email"]
+            except (KeyError, pygit2.GitError):
+                pass
+            if not (name and email):  # libgit2 ignores GIT_CONFIG_GLOBAL and includes: ask git
+                cwd = self.workdir or self.git_dir
+                name = name or git(["config", "user.name"], cwd=cwd).stdout.decode().strip()
+                email = email or git(["config", "user.email"], cwd=cwd).stdout.decode().strip()
+            if not (name and email):
+                raise NoIdentity()
+            self._identity = (name, email)
+        return pygit2.Signature(*self._identity)
+
+    # -- writing -------------------------------------------------------------------
+    def commit(
+        self,
+        build: Callable[[View], Mapping[str, bytes | None] | None],
+        message: str,
+        trailers: Mapping[str, str] | None = None,
+    ) -> str | None:
+        """Commit what ``build`` returns for the current tip; retry on a lost race.
+
+        ``build`` may raise a ContextaError to abort: nothing is written then.
+        Returns the new commit id, or None when ``build`` had nothing to change.
+        """
+        signature = self.signature()
+        text = message.rstrip() + "\n"
+        if trailers:
+            text += "\n" + "".join(f"{k}: {v}\n" for k, v in trailers.items())
+        for attempt in range(MAX_ATTEMPTS):
+            tip = self.tip()
+            view = self.view(tip)
+            changes = dict(build(view) or {})
+            if tip is None:
+                changes.setdefault("FORMAT", FORMAT.encode() + b"\n")
+            if not changes:
+                return None
+            base = view._tree
+            tree = self._write_tree(base, _nest(changes))
+            if base is not None and tree == base.id:
+                return None
+            parents = [pygit2.Oid(hex=tip)] if tip else []
+            oid = self.repo.create_commit(None, signature, signature, text, tree, parents)
+            if self._move_ref(tip, oid, message.splitlines()[0]):
+                self._maybe_gc()
+                return str(oid)
+            time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 20)))
+        raise RefMoved(BRANCH, MAX_ATTEMPTS)
+
+    def _move_ref(self, tip: str | None, oid: pygit2.Oid, reason: str) -> bool:
+        try:
+            if tip is None:
+                self.repo.create_reference_direct(BRANCH, oid, False, message=reason)
+            else:
+                ref = self.repo.lookup_reference(BRANCH)
+                if str(ref.target) != tip:
+                    return False
+                ref.set_target(oid, reason)
+            return True
+        except pygit2.AlreadyExistsError:
+            return False
+        except pygit2.GitError as exc:
+            text = str(exc)
+            if "old reference value does not match" in text or "lock" in text:
+                return False
+            raise ContextaError(f"could not update {BRANCH}: {text}") from exc
+
+    def _write_tree(self, base: pygit2.Tree | None, nested: dict[str, object]) -> pygit2.Oid:
+        builder = self.repo.TreeBuilder(base) if base is not None else self.repo.TreeBuilder()
+        for name, value in nested.items():
+            current = builder.get(name)
+            if isinstance(value, dict):
+                sub = self.repo[current.id] if current is not None and current.type_str == "tree" else None
+                sub_id = self._write_tree(sub, value)
+                if len(self.repo[sub_id]) == 0:
+                    if current is not None:
+                        builder.remove(name)
+                else:
+                    builder.insert(name, sub_id, pygit2.GIT_FILEMODE_TREE)
+            elif value is None:
+                if current is not None:
+                    builder.remove(name)
+            else:
+                assert isinstance(value, bytes)
+                builder.insert(name, self.repo.create_blob(value), pygit2.GIT_FILEMODE_BLOB)
+        return builder.write()
+
+    def _maybe_gc(self) -> None:
+        """Keep the object store packed without the user's help (loose objects pile up)."""
+        if os.environ.get("CONTEXTA_GIT_NO_GC") or random.randrange(GC_EVERY):
+            return
+        git(["gc", "--auto", "--quiet"], cwd=self.git_dir, background=True)
+
+    # -- the user's own code ---------------------------------------------------------
+    def source(self) -> SourceInfo:
+        """Commit, branch, dirty flag, digest of the uncommitted diff, cleaned remote URL."""
+        import hashlib
+
+        from .redact import clean_url
+
+        repo = self.repo
+        if repo.is_bare or repo.head_is_unborn:
+            return SourceInfo(None, None, False, None, None)
+        head = repo.head
+        branch = None if repo.head_is_detached else head.shorthand
+        dirty_flags = pygit2.GIT_STATUS_IGNORED | pygit2.GIT_STATUS_WT_NEW
+        dirty = any(flags & ~dirty_flags for flags in repo.status(untracked_files="no").values())
+        digest = None
+        if dirty:
+            patch = repo.diff(head.peel(pygit2.Commit).tree).patch or ""
+            digest = hashlib.sha256(patch.encode()).hexdigest()
+        remote = None
+        if repo.remotes:
+            names = list(repo.remotes.names())
+            chosen = "origin" if "origin" in names else names[0]
+            remote = clean_url(repo.remotes[chosen].url or "")
+        return SourceInfo(
+            str(head.target), branch, dirty, digest, remote
+        )
+
+    def blob_id(self, data: bytes) -> str:
+        return str(pygit2.hash(data))
+
+
+def _nest(changes: Mapping[str, bytes | None]) -> dict[str, object]:
+    root: dict[str, object] = {}
+    for path, data in changes.items():
+        node = root
+        *dirs, leaf = path.split("/")
+        for part in dirs:
+            node = node.setdefault(part, {})  # type: ignore[assignment]
+        node[leaf] = data
+    return root
+
+
+def git(
+    args: list[str],
+    cwd: str | os.PathLike[str] | None = None,
+    *,
+    input: bytes | None = None,
+    background: bool = False,
+    check: bool = False,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the real git with hook-inherited variables stripped (they point elsewhere)."""
+    env = {k: v for k, v in os.environ.items() if k not in _HOOK_VARS}
+    if background:
+        subprocess.Popen(
+            ["git", *args], cwd=cwd, env=env, start_new_session=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        return subprocess.CompletedProcess(args, 0, b"", b"")
+    result = subprocess.run(["git", *args], cwd=cwd, env=env, input=input, capture_output=True)
+    if check and result.returncode != 0:
+        detail = result.stderr.decode(errors="replace").strip().splitlines()
+        raise ContextaError(f"git {args[0]} failed: {detail[-1] if detail else result.returncode}")
+    return result
+
+
+_HOOK_VARS = {"GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY"}
