@@ -15,7 +15,7 @@ from .config import UnifiedConfig
 from .errors import InvalidValue
 from .gitstore import GitStore
 from .names import RunId, check_key, check_project, check_stage, project_path
-from .redact import redact
+from .redact import redact, redact_value
 from .store import RunChange, Runs
 
 
@@ -114,7 +114,7 @@ class RecordStore(_Writer):
         elif isinstance(record, contract.StructuredEventRecord):
             p = record.payload
             entry |= {"key": check_key(p.event_key, "event"), "level": p.level,
-                      "message": p.message, "attributes": redact(dict(p.attributes))}
+                      "message": redact_value(p.message), "attributes": redact(dict(p.attributes))}
             filename = "events.toml"
         else:
             raise InvalidValue(f"cannot append a {type(record).__name__}")

@@ -215,6 +215,10 @@ class GitStore:
             return True
         except pygit2.AlreadyExistsError:
             return False
+        except OSError as exc:  # another writer holds the ref's lock file right now
+            if "lock" in str(exc):
+                return False
+            raise ContextaError(f"could not update {BRANCH}: {exc}") from exc
         except pygit2.GitError as exc:
             text = str(exc)
             if "old reference value does not match" in text or "lock" in text:

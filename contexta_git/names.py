@@ -58,8 +58,10 @@ def check_stage(name: object) -> str:
 
 
 def check_key(name: object, what: str = "metric") -> str:
-    if not isinstance(name, str) or not name:
-        raise InvalidName(what, repr(name), "must be a non-empty string")
+    if not isinstance(name, str):
+        raise InvalidName(what, repr(name), "must be a string")
+    if not name:
+        raise InvalidName(what, name, "must not be empty")
     if len(name) > MAX_KEY or not name.isascii() or not _KEY.fullmatch(name):
         raise InvalidName(what, name, "use ASCII letters, digits and _ . : / @ - (at most 200)")
     return name

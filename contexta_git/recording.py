@@ -22,7 +22,7 @@ from . import capture, records
 from .errors import ContextaError, InvalidValue
 from .fingerprint import fingerprint
 from .names import RunId, check_key, check_stage
-from .redact import redact
+from .redact import redact, redact_value
 from .store import RunChange, Runs, now
 
 
@@ -147,7 +147,7 @@ class Run:
         if level not in {"debug", "info", "warning", "error", "critical"}:
             raise InvalidValue(f"event level must be debug, info, warning, error or critical: {level!r}")
         self._pending.add("events.toml", {
-            "id": new_id(), "key": key, "level": level, "message": message,
+            "id": new_id(), "key": key, "level": level, "message": redact_value(message),
             "attributes": redact(records.clean(dict(attributes or {}))),
             "stage": self._stage, "observed_at": now()})
         self._buffered()

@@ -11,7 +11,7 @@ REDACTED = "[redacted]"
 # Key segments that name a secret. A key is split on non-letters and camelCase.
 _SECRET_WORDS = {
     "token", "secret", "password", "passwd", "pwd", "key", "apikey", "credential",
-    "credentials", "auth", "private", "cookie", "passphrase",
+    "credentials", "auth", "authorization", "bearer", "private", "cookie", "passphrase",
 }
 # Key segments that are never secrets although a secret word stands beside them.
 _SAFE_KEYS = {"metric_key", "event_key", "sort_key", "key_metric", "public_key", "keys"}
