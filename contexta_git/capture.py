@@ -58,6 +58,17 @@ def environment(packages: dict[str, str] | None = None) -> dict[str, Any]:
     }
 
 
+def environment_record() -> bytes:
+    """``environment.toml`` for this process, serialised once per set of variables."""
+    chosen = tuple((k, os.environ[k]) for k in ENV_ALLOW if k in os.environ)
+    return _environment_bytes(chosen)
+
+
+@lru_cache(maxsize=8)
+def _environment_bytes(_variables: tuple[tuple[str, str], ...]) -> bytes:
+    return dumps(environment())
+
+
 @lru_cache(maxsize=1)
 def _distributions() -> tuple[metadata.Distribution, ...]:
     seen: dict[str, metadata.Distribution] = {}

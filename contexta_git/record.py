@@ -20,7 +20,7 @@ from .store import Runs
 
 def record(runs: Runs, project: str, name: str, *, metrics: Mapping[str, float] | None = None,
            params: Mapping[str, Any] | None = None, events: Mapping[str, str] | None = None,
-           stage: str | None = None, capture_environment: bool = True) -> RunData:
+           stage: str | None = None, capture_environment: bool = True) -> RunId:
     """One completed run holding these values, written in a single commit."""
     run_id = RunId(project, name)
     if stage is not None:
@@ -36,7 +36,7 @@ def record(runs: Runs, project: str, name: str, *, metrics: Mapping[str, float] 
     for key, message in (events or {}).items():
         run.event(key, message)
     run.finish("completed")
-    return runs.get(run_id)
+    return run_id
 
 
 @dataclass(frozen=True)

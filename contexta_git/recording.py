@@ -59,7 +59,7 @@ class Run:
             "recorded_by": f"contexta-git {capture.tool_version()}",
         })
         if capture_environment:
-            self._pending.environment = records.dumps(capture.environment())
+            self._pending.environment = capture.environment_record()
             self._pending.lockfile = capture.lockfile()
         self._last_flush = time.monotonic()
 

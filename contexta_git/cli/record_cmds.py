@@ -43,12 +43,13 @@ def record(ctx: click.Context, project: str, name: str, stage: str | None, metri
     values = inputs.metrics_args(metrics, metrics_file)
     settings = inputs.params_args(params, params_file)
     notes = dict(inputs.pairs(events, "event"))
-    data = do_record(runs_of(ctx), project, name, metrics=values, params=settings, events=notes,
-                     stage=stage, capture_environment=not no_environment)
+    runs = runs_of(ctx)
+    run_id = do_record(runs, project, name, metrics=values, params=settings, events=notes,
+                       stage=stage, capture_environment=not no_environment)
     if as_json:
-        echo_json(run_dict(data))
+        echo_json(run_dict(runs.get(run_id)))
     else:
-        click.echo(f"Recorded {data.ref}: {len(data.metrics)} metrics, {len(data.params)} params")
+        click.echo(f"Recorded {run_id.ref}: {len(values)} metrics, {len(settings)} params")
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

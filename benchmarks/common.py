@@ -1,0 +1,120 @@
+"""Shared pieces of the benchmarks: synthetic but realistic runs, and the raw-git baseline."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pygit2
+
+from contexta_git import capture, records
+from contexta_git.names import RunId
+from contexta_git.store import RunChange, Runs
+
+os.environ.setdefault("CONTEXTA_GIT_NO_GC", "1")  # measure writes, not background packing
+
+
+def packages(count: int = 300, variant: int = 0) -> dict[str, str]:
+    """A 300-package environment; ``variant`` bumps a few versions (mostly repeating)."""
+    return {f"package-{i:03d}": f"1.{i % 17}.{(i + variant) % 5 if i < 5 else 0}"
+            for i in range(count)}
+
+
+def lock_bytes(pkgs: dict[str, str]) -> bytes:
+    return records.dumps({"lock-version": "1.0", "created-by": "contexta-git", "packages": [
+        {"name": n, "version": v, "directory": {"path": f"/venv/lib/site-packages"}}
+        for n, v in pkgs.items()]})
+
+
+def env_bytes(pkgs: dict[str, str]) -> bytes:
+    env = capture.environment(pkgs)
+    env.pop("gpu", None)
+    return records.dumps(env)
+
+
+def use_synthetic_environment(pkgs: dict[str, str]) -> None:
+    """Make the recording API capture this environment instead of the machine's own."""
+    env = env_bytes(pkgs)
+    lock = lock_bytes(pkgs)
+    capture.environment_record = lambda: env  # type: ignore[assignment]
+    capture.lockfile = lambda: lock  # type: ignore[assignment]
+
+
+def new_repo(path: Path) -> Path:
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    for key, value in (("user.name", "Bench"), ("user.email", "bench@example.com")):
+        subprocess.run(["git", "-C", str(path), "config", key, value], check=True)
+    (path / "train.py").write_text("print(1)\n")
+    subprocess.run(["git", "-C", str(path), "add", "train.py"], check=True)
+    subprocess.run(["git", "-C", str(path), "commit", "-qm", "init"], check=True)
+    return path
+
+
+def fill(repo: Path, count: int, project: str = "bench", batch: int = 500,
+         metrics: int = 5, pkgs: dict[str, str] | None = None) -> None:
+    """Put ``count`` runs on the branch quickly: many runs per commit."""
+    runs = Runs.open(repo)
+    env = env_bytes(pkgs or packages())
+    lock = lock_bytes(pkgs or packages())
+    done = 0
+    while done < count:
+        changes = []
+        for i in range(done, min(count, done + batch)):
+            change = RunChange(RunId(project, f"run-{i:06d}"), create=True, fresh_ids=True,
+                               environment=env, lockfile=lock)
+            change.header.update({"status": "completed", "started_at": stamp(i),
+                                  "ended_at": stamp(i), "params": {"lr": 0.01 * (i % 7)}})
+            for m in range(metrics):
+                change.add("metrics.toml", {"id": f"{i}-{m}", "key": f"metric_{m}",
+                                            "value": (i * 7 + m) % 1000 / 1000,
+                                            "stage": "evaluate"})
+            change.add("events.toml", {"id": f"{i}-e", "key": "note", "message": "filled"})
+            changes.append(change)
+        runs.apply(changes, f"fill {len(changes)} runs")
+        done += len(changes)
+
+
+def stamp(i: int) -> str:
+    return f"2025-{1 + i // 100000 % 12:02d}-{1 + i // 4000 % 28:02d}T{i // 200 % 24:02d}:" \
+           f"{i // 4 % 60:02d}:{i % 60:02d}Z"
+
+
+def median_seconds(action: Callable[[int], object], repeat: int) -> float:
+    times = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        action(i)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def raw_commit(repo: pygit2.Repository, ref: str, path: str, files: dict[str, bytes]) -> None:
+    """The physical baseline: blobs, the trees on the path, one commit, one ref update."""
+    parent = repo.references[ref].target
+    base = repo[parent].peel(pygit2.Tree)
+    parts = path.split("/")
+    leaf = repo.TreeBuilder()
+    for name, data in files.items():
+        leaf.insert(name, repo.create_blob(data), pygit2.GIT_FILEMODE_BLOB)
+    oid = leaf.write()
+    trees = [base]
+    for part in parts[:-1]:
+        current = trees[-1]
+        trees.append(repo[current[part].id] if current is not None and part in current else None)
+    for depth in range(len(parts) - 1, -1, -1):
+        builder = repo.TreeBuilder(trees[depth]) if trees[depth] is not None else repo.TreeBuilder()
+        builder.insert(parts[depth], oid, pygit2.GIT_FILEMODE_TREE)
+        oid = builder.write()
+    sig = pygit2.Signature("Bench", "bench@example.com")
+    commit = repo.create_commit(None, sig, sig, "raw", oid, [parent])
+    repo.references[ref].set_target(commit)
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).rjust(w) for c, w in zip(r, widths))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
