@@ -67,7 +67,8 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
         run.finish("failed")
         raise ContextaError(f"could not start {command[0]}: {exc.strerror or exc}") from exc
     seconds = time.monotonic() - started
-    run.log_params({"command": " ".join(command)}) if "command" not in (params or {}) else None
+    if "command" not in (params or {}):
+        run.log_params({"command": " ".join(command)})
     run.event("run.exit", f"exit status {code}", attributes={"exit_code": code, "seconds": seconds},
               level="info" if code == 0 else "error")
     if metrics_file:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import records
-from .errors import AmbiguousRun, RunExists, RunNotFound
+from .errors import AmbiguousRun, InvalidName, RunExists, RunNotFound
 from .gitstore import GitStore, View
 from .names import RunId, project_path
 
@@ -90,21 +90,13 @@ class Runs:
         view = self.view()
         candidates: list[RunId] = []
         body = text[4:] if text.startswith("run:") else text
-        if "." in body:
+        for project_name, name in _readings(body, project):
             try:
-                direct = RunId.parse(body)
-                if self.exists(direct, view):
-                    return direct
-                candidates.append(direct)
-            except Exception:  # noqa: BLE001 - not a qualified name: try it as a bare one
-                pass
-        if project:
-            try:
-                scoped = RunId(project, body)
-            except Exception:  # noqa: BLE001
-                scoped = None
-            if scoped and self.exists(scoped, view):
-                return scoped
+                candidate = RunId(project_name, name)
+            except InvalidName:
+                continue
+            if self.exists(candidate, view):
+                return candidate
         matches = [r for r in self.ids(project, view) if r.name == body]
         if len(matches) == 1:
             return matches[0]
@@ -117,6 +109,17 @@ class Runs:
         by_name = {r.name: r.ref for r in ids} | {r.id: r.ref for r in ids}
         close = difflib.get_close_matches(name, list(by_name), n=3, cutoff=0.6)
         return sorted({by_name[c] for c in close})
+
+
+def _readings(body: str, project: str | None) -> list[tuple[str, str]]:
+    """The (project, name) pairs a run reference can mean, most specific first."""
+    out = []
+    if "." in body:
+        first, _, rest = body.partition(".")
+        out.append((first, rest))
+    if project:
+        out.append((project, body))
+    return out
 
 
 def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
