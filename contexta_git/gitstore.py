@@ -73,6 +73,13 @@ class View:
             return {}
         return {e.name: self._repo[e.id].data for e in tree if e.type_str == "blob"}
 
+    def subtrees(self, path: str) -> list[tuple[str, str]]:
+        """(name, tree id) of each folder directly inside ``path``."""
+        tree = self._tree if not path else self._entry(path)
+        if not isinstance(tree, pygit2.Tree):
+            return []
+        return [(e.name, str(e.id)) for e in tree if e.type_str == "tree"]
+
     def tree_id(self, path: str) -> str | None:
         obj = self._tree if not path else self._entry(path)
         return str(obj.id) if isinstance(obj, pygit2.Tree) else None
