@@ -61,6 +61,43 @@ class RunComparison:
             "environment": self.environment.to_dict(),
         }
 
+    def to_markdown(self, changed_only: bool = True) -> str:
+        """A Markdown summary for pull-request comments."""
+        lines = [f"### `{self.left_run}` → `{self.right_run}`", ""]
+        rows = [(s.stage_name, d) for s in self.stage_comparisons for d in s.metric_deltas
+                if d.changed or not changed_only]
+        lines += ["| stage | metric | left | right | delta |", "|---|---|---|---|---|"]
+        lines += [f"| {st} | {d.metric_key} | {_num(d.left)} | {_num(d.right)} | "
+                  f"{_num(d.delta, signed=True)} |" for st, d in rows]
+        if not rows:
+            lines.append("| | _no metric changed_ | | | |")
+        for title, changes in (("Params", self.param_changes), ("Datasets", self.dataset_changes)):
+            if changes:
+                lines += ["", f"**{title}**", "", "| key | left | right |", "|---|---|---|"]
+                lines += [f"| {c.key} | {_cell(c.left_value)} | {_cell(c.right_value)} |"
+                          for c in changes]
+        env = self.environment
+        lines += ["", "**Environment**", ""]
+        lines.append(f"- Python: {env.left_python} → {env.right_python}" if env.python_version_changed
+                     else f"- Python: {env.left_python} (unchanged)")
+        if env.platform_changed:
+            lines.append(f"- Platform: {env.left_platform} → {env.right_platform}")
+        for label, items in (("changed", env.changed_packages), ("added", env.added_packages),
+                             ("removed", env.removed_packages)):
+            lines += [f"- {label}: `{c.key}` {_cell(c.left_value)} → {_cell(c.right_value)}"
+                      for c in items]
+        return "\n".join(lines) + "\n"
+
+
+def _num(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+.4g}" if signed else f"{value:.6g}"
+
+
+def _cell(value: Any) -> str:
+    return "—" if value is None else str(value).replace("|", "\\|")
+
 
 def _stage_order(left: RunData, right: RunData) -> list[str]:
     order: list[str] = []

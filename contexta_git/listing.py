@@ -46,6 +46,12 @@ class RunSummary:
     def latest_metrics(self, stage: str | None = None) -> dict[str, float]:
         return dict(self.metrics if stage is None else self.stage_metrics.get(stage, {}))
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "ref": self.ref, "project": self.project,
+                "name": self.name, "status": self.status, "started_at": self.started_at,
+                "ended_at": self.ended_at, "quarantined": self.quarantined,
+                "metrics": self.metrics}
+
 
 def _loads(data: bytes | None, name: str) -> dict[str, Any]:
     return records.loads(data, name) if data else {}
