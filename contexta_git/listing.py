@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 import re
+import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Any
 from . import records
 from .errors import InvalidValue
 from .gitstore import View
-from .names import RunId
+from .names import RunId, project_path
 from .store import Runs
 
 
@@ -57,34 +58,67 @@ def _loads(data: bytes | None, name: str) -> dict[str, Any]:
     return records.loads(data, name) if data else {}
 
 
-def run_summaries(view: View, run_ids: Iterable[RunId], *, detail: bool = False) -> list[RunSummary]:
-    """Summaries of these runs at ``view``; ``detail`` also reads event keys and metrics.
+def _head(data: bytes) -> dict[str, Any]:
+    """The top-level scalars of run.toml (status, times) without parsing its tables.
 
-    Without ``detail`` only run.toml is parsed, and events.toml only when it mentions a
-    quarantine, which keeps listing 10,000 runs well under a second.
+    tomli-w writes every top-level scalar before the first table and escapes newlines
+    inside strings, so the text before the first ``\n[`` is TOML on its own; parsing
+    only that halves the cost of listing. Anything unexpected falls back to a full parse.
     """
-    out = []
-    for run_id in run_ids:
-        head = _loads(view.read(f"{run_id.path}/{records.RUN}"), records.RUN)
-        if not head:
-            continue
-        events_raw = view.read(f"{run_id.path}/events.toml")
-        keys: tuple[str, ...] = ()
-        if events_raw and (detail or records.QUARANTINE_EVENT.encode() in events_raw):
-            keys = tuple(e.get("key", "") for e in _loads(events_raw, "events.toml").get("events", []))
-        metrics: dict[str, float] = {}
-        by_stage: dict[str, dict[str, float]] = {}
-        if detail:
-            raw = _loads(view.read(f"{run_id.path}/metrics.toml"), "metrics.toml")
-            for m in raw.get("metrics", []):
-                metrics[m["key"]] = m["value"]
-                by_stage.setdefault(m.get("stage") or "", {})[m["key"]] = m["value"]
-        out.append(RunSummary(
-            project=run_id.project, name=run_id.name, status=head.get("status", "unknown"),
-            started_at=head.get("started_at"), ended_at=head.get("ended_at"),
-            quarantined=records.is_quarantined(keys), event_keys=keys if detail else (),
-            metrics=metrics, stage_metrics=by_stage))
-    return out
+    cut = data.find(b"\n[")
+    if cut > 0:
+        try:
+            return tomllib.loads(data[:cut].decode())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            pass
+    return records.loads(data, records.RUN)
+
+
+_FILES = (records.RUN, "events.toml", "metrics.toml")
+
+
+def _summary(run_id: RunId, files: dict[str, bytes], detail: bool) -> RunSummary | None:
+    raw = files.get(records.RUN)
+    if not raw:
+        return None
+    head = _head(raw)
+    events_raw = files.get("events.toml")
+    keys: tuple[str, ...] = ()
+    if events_raw and (detail or records.QUARANTINE_EVENT.encode() in events_raw):
+        keys = tuple(e.get("key", "") for e in _loads(events_raw, "events.toml").get("events", []))
+    metrics: dict[str, float] = {}
+    by_stage: dict[str, dict[str, float]] = {}
+    if detail:
+        for m in _loads(files.get("metrics.toml"), "metrics.toml").get("metrics", []):
+            metrics[m["key"]] = m["value"]  # recorded order: the last value of a key wins
+            by_stage.setdefault(m.get("stage") or "", {})[m["key"]] = m["value"]
+    return RunSummary(
+        project=run_id.project, name=run_id.name, status=head.get("status", "unknown"),
+        started_at=head.get("started_at"), ended_at=head.get("ended_at"),
+        quarantined=records.is_quarantined(keys), event_keys=keys if detail else (),
+        metrics=metrics, stage_metrics=by_stage)
+
+
+def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunId] | None = None,
+                  *, detail: bool = False) -> list[RunSummary]:
+    """Summaries of the runs of ``project`` (or of all projects, or exactly ``run_ids``)
+    at ``view``; ``detail`` also parses event keys and metrics.
+
+    Without ``detail`` only the head of run.toml is parsed, and events.toml only when it
+    mentions a quarantine: listing 10,000 runs stays under a second.
+    """
+    names = _FILES if detail else _FILES[:2]
+    found: list[tuple[RunId, dict[str, bytes]]] = []
+    if run_ids is not None:
+        for run_id in run_ids:
+            found += [(run_id, files) for _, files in view.read_folders(run_id.path, 0, names)]
+    else:
+        for proj in [project] if project else view.names("projects"):
+            base = f"{project_path(proj)}/runs"
+            found += [(RunId.from_path(path), files)
+                      for path, files in view.read_folders(base, 2, names)]
+    out = [_summary(run_id, files, detail) for run_id, files in found]
+    return [s for s in out if s is not None]
 
 
 # -- filters -------------------------------------------------------------------------------
@@ -170,7 +204,7 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
     view = runs.view()
     need = detail or bool(event or condition or sort)
     found = []
-    for summary in run_summaries(view, runs.ids(project, view), detail=need):
+    for summary in run_summaries(view, project, detail=need):
         if status and summary.status != status:
             continue
         if quarantined is not None and summary.quarantined != quarantined:

@@ -27,10 +27,10 @@ def select_best_run(runs: Runs, candidates: Sequence[str] | None, metric: str, *
     check_key(metric)
     view = runs.view()
     if candidates is None:
-        ids = runs.ids(project, view)
+        summaries = run_summaries(view, project, detail=True)
     else:
         ids = list(dict.fromkeys(runs.resolve(ref, project) for ref in candidates))
-    summaries = run_summaries(view, ids, detail=True)
+        summaries = run_summaries(view, run_ids=ids, detail=True)
     held = {s.run_id for s in summaries if s.quarantined and not include_quarantined}
     scored: list[tuple[float, RunSummary]] = []
     for summary in summaries:
