@@ -124,3 +124,11 @@ def test_annotate_window(repo: Path, runs: Runs, branch_state) -> None:
                           "--event", "x", "--attr", "novalue")
     assert code == 2 and err == "Error: attribute 'novalue' must look like KEY=VALUE\n"
     assert branch_state() == before
+
+
+def test_demo_shows_a_diff_and_an_audit(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--keep", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert "== 4. What changed from run:demo.lr-0.1 to run:demo.lr-0.03" in result.stdout
+    assert "param lr: 0.1 -> 0.03" in result.stdout
+    assert "[PASS] seed        seed recorded: seed=7" in result.stdout
