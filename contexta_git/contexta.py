@@ -8,7 +8,7 @@ Writes are idempotent: a record whose id is already on the branch is skipped, an
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import contract, records
 from .config import UnifiedConfig
@@ -17,6 +17,15 @@ from .gitstore import GitStore
 from .names import RunId, check_key, check_project, check_stage, project_path
 from .redact import redact, redact_value
 from .store import RunChange, Runs
+
+if TYPE_CHECKING:
+    from .annotate import Annotated
+    from .audit import ReproducibilityAudit
+    from .compare import RunComparison
+    from .environments import EnvironmentComparison
+    from .listing import RunSummary
+    from .report import SnapshotReport
+    from .snapshot import RunSnapshot
 
 
 def _after(ref: str, kind: str, run: RunId) -> str:
@@ -137,3 +146,56 @@ class Contexta:
 
     def close(self) -> None:
         self.metadata_store.close()
+
+    # -- reading and comparing: each delegates to the module of the same name -------------
+    def list_runs(self, project: str | None = None, **filters: Any) -> list[RunSummary]:
+        """Summaries of the runs of ``project`` (default: this one), oldest first."""
+        from .listing import list_runs
+
+        return list_runs(self.runs, project or self.project, **filters)
+
+    def get_run_snapshot(self, ref: str) -> RunSnapshot:
+        from .snapshot import get_run_snapshot
+
+        return get_run_snapshot(self.runs, ref, self.project)
+
+    def compare_runs(self, left: str, right: str) -> RunComparison:
+        from .compare import compare_runs
+
+        return compare_runs(self.runs, left, right, self.project)
+
+    def compare_environments(self, left: str, right: str) -> EnvironmentComparison:
+        from .environments import compare_environments
+
+        return compare_environments(self.runs, left, right, self.project)
+
+    def audit_reproducibility(self, ref: str) -> ReproducibilityAudit:
+        from .audit import audit_reproducibility
+
+        return audit_reproducibility(self.runs, ref, self.project)
+
+    def select_best_run(self, refs: list[str] | None, metric: str, *,
+                        stage_name: str | None = None, higher_is_better: bool = True,
+                        include_quarantined: bool = False) -> str:
+        from .select import select_best_run
+
+        return select_best_run(self.runs, refs, metric, stage_name=stage_name,
+                               higher_is_better=higher_is_better,
+                               include_quarantined=include_quarantined, project=self.project)
+
+    def build_snapshot_report(self, ref: str) -> SnapshotReport:
+        from .report import build_snapshot_report
+
+        return build_snapshot_report(self.runs, ref, self.project)
+
+    def annotate(self, event: str, *, started_between: list[str], message: str = "",
+                 attributes: dict[str, Any] | None = None, level: str = "warning") -> Annotated:
+        from .annotate import annotate
+
+        return annotate(self.runs, event, started_between=started_between, message=message,
+                        attributes=attributes, level=level, project=self.project)
+
+    def quarantine(self, refs: list[str], reason: str, *, undo: bool = False) -> Annotated:
+        from .quarantine import quarantine
+
+        return quarantine(self.runs, refs, reason, undo=undo, project=self.project)

@@ -28,6 +28,7 @@ LOCK = "pylock.toml"
 APPEND = {"metrics.toml": "metrics", "events.toml": "events",
           "datasets.toml": "datasets", "artifacts.toml": "artifacts"}
 QUARANTINE_EVENT = "contexta.quarantine"
+RELEASE_EVENT = "contexta.release"  # appended by ``quarantine --undo``: cancels earlier quarantines
 
 
 def clean(value: Any) -> Any:
@@ -103,6 +104,17 @@ def check_number(key: str, value: object) -> float | int:
     if isinstance(value, int) and abs(value) >= 2**63:
         raise ContextaError(f"metric {key!r} is out of range: {value!r}")
     return value
+
+
+def is_quarantined(event_keys: Iterable[str]) -> bool:
+    """Quarantined when the last quarantine or release event, in recorded order, is a quarantine."""
+    state = False
+    for key in event_keys:
+        if key == QUARANTINE_EVENT:
+            state = True
+        elif key == RELEASE_EVENT:
+            state = False
+    return state
 
 
 # -- the read side: plain frozen data ---------------------------------------------------
@@ -202,7 +214,7 @@ class RunData:
 
     @property
     def quarantined(self) -> bool:
-        return any(e.key == QUARANTINE_EVENT for e in self.events)
+        return is_quarantined(e.key for e in self.events)
 
     def latest_metrics(self, stage: str | None = None) -> dict[str, float]:
         """The last recorded value of each metric key (of one stage, or of any)."""

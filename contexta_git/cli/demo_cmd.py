@@ -14,7 +14,7 @@ from .main import cli
 @click.option("--keep", type=click.Path(file_okay=False), default=None,
               help="Build the demo repository in this folder and keep it.")
 def demo(keep: str | None) -> None:
-    """Record runs in a throwaway repository, then list and show them."""
+    """Record runs in a throwaway repository, then list, show, diff and audit them."""
     from .. import demo as d
     from ..listing import list_runs
     from .render import run_detail, runs_table
@@ -26,7 +26,15 @@ def demo(keep: str | None) -> None:
         refs = d.record_runs(repo)
         click.secho(f"== 2. Recorded {len(refs)} runs on branch contexta/runs", bold=True)
         runs = d.runs(repo)
-        runs_table(list_runs(runs, d.PROJECT))
+        runs_table(list_runs(runs, d.PROJECT, detail=True))
         click.secho(f"== 3. Everything recorded for {refs[0]}", bold=True)
         run_detail(runs.get(runs.resolve(refs[0])))
+        from ..audit import audit_reproducibility
+        from ..compare import compare_runs
+        from .render_analysis import audit, comparison
+
+        click.secho(f"== 4. What changed from {refs[0]} to {refs[1]}", bold=True)
+        comparison(compare_runs(runs, refs[0], refs[1]), show_all=False)
+        click.secho(f"== 5. Could {refs[0]} be reproduced?", bold=True)
+        audit(audit_reproducibility(runs, refs[0]))
         click.echo(f"\nDemo finished: {len(refs)} runs recorded, working tree untouched.")

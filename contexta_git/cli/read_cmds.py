@@ -11,16 +11,34 @@ from .options import echo_json, json_option, project_option, runs_of
 @cli.command()
 @project_option
 @click.option("--status", help="Only runs with this status (running, completed, failed).")
+@click.option("--started-between", nargs=2, metavar="START END",
+              help="Only runs started in this window: ISO dates or date-times (UTC unless an "
+                   "offset is given); an END date includes that whole day.")
+@click.option("--event", help="Only runs holding an event with this key.")
+@click.option("--metric", metavar="CONDITION", help="Only runs whose latest value matches, "
+              "e.g. 'auc>=0.9' (> >= < <= == !=).")
+@click.option("--include-quarantined", is_flag=True, help="List quarantined runs too.")
+@click.option("--quarantined", "only_quarantined", is_flag=True, help="List only quarantined runs.")
+@click.option("--sort", metavar="METRIC", help="Sort by METRIC, highest first (runs without it "
+              "are left out).")
+@click.option("--min", "lowest", is_flag=True, help="With --sort: lowest first.")
 @json_option
 @click.pass_context
-def runs(ctx: click.Context, project: str | None, status: str | None, as_json: bool) -> None:
-    """List recorded runs, newest first."""
+def runs(ctx: click.Context, project: str | None, status: str | None,
+         started_between: tuple[str, str] | None, event: str | None, metric: str | None,
+         include_quarantined: bool, only_quarantined: bool, sort: str | None, lowest: bool,
+         as_json: bool) -> None:
+    """List recorded runs, newest first (or best first with --sort)."""
     from ..listing import list_runs
-    from ..views import summary_dict
 
-    found = list_runs(runs_of(ctx), project, status=status)
+    keep = True if only_quarantined else (None if include_quarantined else False)
+    found = list_runs(runs_of(ctx), project, status=status, started_between=started_between,
+                      event=event, metric=metric, quarantined=keep, sort=sort,
+                      descending=not lowest, detail=True)
+    if not sort:
+        found.reverse()
     if as_json:
-        echo_json([summary_dict(r) for r in found])
+        echo_json([r.to_dict() for r in found])
         return
     from .render import runs_table
 

@@ -21,7 +21,8 @@ def fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def runs_table(found: Sequence[RunData]) -> None:
+def runs_table(found: Sequence[Any]) -> None:
+    """RunData or listing.RunSummary rows: anything with ref, status, started_at, metrics."""
     if not found:
         console().print("No runs recorded yet.")
         return

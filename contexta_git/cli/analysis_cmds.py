@@ -1,0 +1,132 @@
+"""Analysis commands: diff, audit, best, report, annotate, quarantine."""
+
+from __future__ import annotations
+
+import click
+
+from .main import cli
+from .options import echo_json, json_option, project_option, runs_of
+
+
+@cli.command()
+@click.argument("run_a")
+@click.argument("run_b")
+@project_option
+@click.option("--all", "show_all", is_flag=True, help="Show unchanged metrics too.")
+@click.option("--md", "as_md", is_flag=True, help="Print Markdown (for pull-request comments).")
+@json_option
+@click.pass_context
+def diff(ctx: click.Context, run_a: str, run_b: str, project: str | None, show_all: bool,
+         as_md: bool, as_json: bool) -> None:
+    """Compare RUN_A with RUN_B: metrics per stage with deltas (B minus A), params,
+    datasets, Python, platform and packages. Only changed rows unless --all."""
+    from ..compare import compare_runs
+
+    result = compare_runs(runs_of(ctx), run_a, run_b, project)
+    if as_json:
+        echo_json(result.to_dict(changed_only=not show_all))
+    elif as_md:
+        click.echo(result.to_markdown(changed_only=not show_all), nl=False)
+    else:
+        from .render_analysis import comparison
+
+        comparison(result, show_all)
+
+
+@cli.command()
+@click.argument("run")
+@project_option
+@json_option
+@click.pass_context
+def audit(ctx: click.Context, run: str, project: str | None, as_json: bool) -> None:
+    """Could RUN be reproduced? Environment, lockfile, code commit, data, seed."""
+    from ..audit import audit_reproducibility
+
+    result = audit_reproducibility(runs_of(ctx), run, project)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    from .render_analysis import audit as show
+
+    show(result)
+
+
+@cli.command()
+@click.argument("metric")
+@project_option
+@click.option("--stage", help="Only values recorded in this stage (default: any stage).")
+@click.option("--min", "lowest", is_flag=True, help="Lower is better (e.g. loss).")
+@click.option("--include-quarantined", is_flag=True, help="Let quarantined runs compete.")
+@click.pass_context
+def best(ctx: click.Context, metric: str, project: str | None, stage: str | None,
+         lowest: bool, include_quarantined: bool) -> None:
+    """Print the run with the best latest value of METRIC (highest unless --min)."""
+    from ..select import select_best_run
+
+    click.echo(select_best_run(runs_of(ctx), None, metric, stage_name=stage,
+                               higher_is_better=not lowest,
+                               include_quarantined=include_quarantined, project=project))
+
+
+@cli.command()
+@click.argument("run")
+@project_option
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@click.pass_context
+def report(ctx: click.Context, run: str, project: str | None, fmt: str, output: str | None) -> None:
+    """A report of RUN: summary, params, metrics by stage, datasets, environment,
+    events, source and reproducibility."""
+    from ..report import build_snapshot_report
+
+    text = build_snapshot_report(runs_of(ctx), run, project).render(fmt)
+    if output:
+        from pathlib import Path
+
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.option("--started-between", nargs=2, required=True, metavar="START END",
+              help="ISO dates or date-times (UTC unless an offset is given); "
+                   "an END date includes that whole day.")
+@click.option("--event", required=True, help="Event key, e.g. data.contamination-window.")
+@click.option("--message", "-m", default="", help="Event message.")
+@click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Attribute; repeatable.")
+@click.option("--level", default="warning", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error", "critical"]))
+@project_option
+@click.pass_context
+def annotate(ctx: click.Context, started_between: tuple[str, str], event: str, message: str,
+             attrs: tuple[str, ...], level: str, project: str | None) -> None:
+    """Append an event to every run that started in a time window, in one commit."""
+    from .. import inputs
+    from ..annotate import annotate as do_annotate
+
+    result = do_annotate(runs_of(ctx), event, started_between=started_between, message=message,
+                         attributes=dict(inputs.pairs(attrs, "attribute")), level=level,
+                         project=project)
+    done = "annotated" if result.commit else "already annotated"
+    click.echo(f"{done} {len(result.runs)} run(s) with {event}:")
+    for ref in result.runs:
+        click.echo(f"  {ref}")
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why these runs must not be trusted.")
+@click.option("--undo", is_flag=True, help="Release the runs instead (appends contexta.release).")
+@project_option
+@click.pass_context
+def quarantine(ctx: click.Context, runs: tuple[str, ...], reason: str, undo: bool,
+               project: str | None) -> None:
+    """Quarantine RUNS: listing and `best` leave them out unless asked."""
+    from ..quarantine import quarantine as do_quarantine
+
+    result = do_quarantine(runs_of(ctx), list(runs), reason, undo=undo, project=project)
+    click.echo(f"{'released' if undo else 'quarantined'} {len(result.runs)} run(s): "
+               + ", ".join(result.runs))

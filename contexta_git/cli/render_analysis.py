@@ -1,0 +1,50 @@
+"""Tables for the analysis commands (rich). Only the CLI imports this module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from .render import console, fmt
+
+
+def _signed(value: float | None) -> str:
+    return "" if value is None else f"{value:+.4g}"
+
+
+def comparison(cmp: Any, show_all: bool) -> None:
+    out = console()
+    out.print(f"[bold]{cmp.left_run}[/bold] -> [bold]{cmp.right_run}[/bold]")
+    table = Table("stage", "metric", "left", "right", "delta", box=None, pad_edge=False)
+    shown = 0
+    for stage in cmp.stage_comparisons:
+        for d in stage.metric_deltas:
+            if d.changed or show_all:
+                table.add_row(stage.stage_name, d.metric_key, fmt(d.left), fmt(d.right),
+                              _signed(d.delta))
+                shown += 1
+    out.print(table if shown else "metrics: no change")
+    for title, changes in (("params", cmp.param_changes), ("datasets", cmp.dataset_changes)):
+        for c in changes:
+            out.print(f"{title[:-1]} {c.key}: {fmt(c.left_value)} -> {fmt(c.right_value)}")
+    env = cmp.environment
+    if env.python_version_changed:
+        out.print(f"python: {env.left_python} -> {env.right_python}")
+    if env.platform_changed:
+        out.print(f"platform: {env.left_platform} -> {env.right_platform}")
+    for label, items in (("changed", env.changed_packages), ("added", env.added_packages),
+                         ("removed", env.removed_packages)):
+        for c in items:
+            out.print(f"package {label}: {c.key} {fmt(c.left_value)} -> {fmt(c.right_value)}")
+    if not env.changed:
+        out.print("environment: no change")
+
+
+def audit(result: Any) -> None:
+    out = console()
+    out.print(f"[bold]{result.run}[/bold]  {result.reproducibility_status}")
+    out.print(f"python {fmt(result.python_version)} on {fmt(result.platform)}, "
+              f"{result.package_count} packages")
+    for check in result.checks:
+        out.print(f"  [{'PASS' if check.passed else 'MISS'}] {check.name:<11} {check.reason}")

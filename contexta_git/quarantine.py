@@ -1,0 +1,29 @@
+"""Mark runs as not to be trusted: ``quarantine`` appends a ``contexta.quarantine``
+event with the reason; ``undo=True`` appends ``contexta.release``, which cancels it.
+Listing and selecting leave quarantined runs out unless asked. One commit per call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .annotate import Annotated, append_event
+from .errors import InvalidValue
+from .records import QUARANTINE_EVENT, RELEASE_EVENT
+from .store import Runs, now
+
+
+def quarantine(runs: Runs, refs: Sequence[str], reason: str, *, undo: bool = False,
+               project: str | None = None) -> Annotated:
+    """Quarantine (or, with ``undo``, release) the runs named in ``refs``."""
+    if not refs:
+        raise InvalidValue("name at least one run to quarantine")
+    if not reason.strip():
+        raise InvalidValue("a quarantine needs a reason (--reason)")
+    targets = list(dict.fromkeys(runs.resolve(ref, project) for ref in refs))
+    key = RELEASE_EVENT if undo else QUARANTINE_EVENT
+    # a fresh id each time: quarantine, release, quarantine again are three distinct records
+    commit = append_event(runs, targets, key, reason, attributes={"reason": reason},
+                          level="info" if undo else "warning",
+                          verb="release" if undo else "quarantine", subject=reason,
+                          id_prefix=f"{'release' if undo else 'quarantine'}-{now()}")
+    return Annotated(tuple(r.ref for r in targets), commit)
