@@ -73,6 +73,11 @@ class View:
             return {}
         return {e.name: self._repo[e.id].data for e in tree if e.type_str == "blob"}
 
+    @property
+    def common_dir(self) -> Path:
+        """The git directory shared by all worktrees: where caches live."""
+        return Path(getattr(self._repo, "commondir", None) or self._repo.path)
+
     def subtrees(self, path: str) -> list[tuple[str, str]]:
         """(name, tree id) of each folder directly inside ``path``."""
         tree = self._tree if not path else self._entry(path)

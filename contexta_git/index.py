@@ -17,22 +17,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .gitstore import View
 from .names import RunId
-from .store import Runs
 
 T = TypeVar("T")
 FORMAT = 1
 Summarize = Callable[[RunId, dict[str, bytes]], Any]
 
 
-def summaries(runs: Runs, summarize: Summarize, name: str, version: int,
+def summaries(view: View, summarize: Summarize, name: str, version: int,
               project: str | None = None) -> list[Any]:
-    """``summarize(run_id, files)`` of every run on the tip (of one project, or all)."""
-    view = runs.view()
+    """``summarize(run_id, files)`` of every run at ``view`` (of one project, or all)."""
     tip = view.commit_id
     if tip is None:
         return []
-    path = _location(runs, name)
+    path = view.common_dir / "contexta" / f"index-{name}.pickle"
     stamp = (FORMAT, name, version)
     cached = _load(path, stamp)
     if cached.get("tip") != tip:
@@ -45,7 +44,7 @@ def summaries(runs: Runs, summarize: Summarize, name: str, version: int,
     return out
 
 
-def _refresh(view: Any, cached: dict[str, Any], summarize: Summarize, stamp: tuple[Any, ...],
+def _refresh(view: View, cached: dict[str, Any], summarize: Summarize, stamp: tuple[Any, ...],
              tip: str) -> dict[str, Any]:
     old = cached.get("shards", {})
     shards: dict[tuple[str, str], tuple[str, dict[str, tuple[str, Any]]]] = {}
@@ -66,10 +65,6 @@ def _refresh(view: Any, cached: dict[str, Any], summarize: Summarize, stamp: tup
                 members[run] = (run_tid, summarize(run_id, view.files(run_id.path)))
             shards[key] = (shard_tid, members)
     return {"stamp": stamp, "tip": tip, "shards": shards}
-
-
-def _location(runs: Runs, name: str) -> Path:
-    return runs.store.common_dir / "contexta" / f"index-{name}.pickle"
 
 
 def _load(path: Path, stamp: tuple[Any, ...]) -> dict[str, Any]:

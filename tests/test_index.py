@@ -32,40 +32,40 @@ class Counting:
 def test_summaries_are_cached_and_refreshed_incrementally(repo: Path) -> None:
     runs = make(repo, "a", "bb", "ccc")
     first = Counting()
-    assert sorted(index.summaries(runs, first, "t", 1)) == [("p.a", 0.1), ("p.bb", 0.2),
+    assert sorted(index.summaries(runs.view(), first, "t", 1)) == [("p.a", 0.1), ("p.bb", 0.2),
                                                              ("p.ccc", 0.3)]
     assert sorted(first.seen) == ["p.a", "p.bb", "p.ccc"]
     again = Counting()
-    assert len(index.summaries(runs, again, "t", 1)) == 3 and again.seen == []
+    assert len(index.summaries(runs.view(), again, "t", 1)) == 3 and again.seen == []
     make(repo, "dddd")
     after = Counting()
-    assert len(index.summaries(runs, after, "t", 1)) == 4 and after.seen == ["p.dddd"]
+    assert len(index.summaries(runs.view(), after, "t", 1)) == 4 and after.seen == ["p.dddd"]
 
 
 def test_project_filter_and_version_bump(repo: Path) -> None:
     runs = make(repo, "a")
     make(repo, "b", project="q")
-    assert [s[0] for s in index.summaries(runs, Counting(), "t", 1, project="q")] == ["q.b"]
+    assert [s[0] for s in index.summaries(runs.view(), Counting(), "t", 1, project="q")] == ["q.b"]
     bumped = Counting()
-    index.summaries(runs, bumped, "t", 2)
+    index.summaries(runs.view(), bumped, "t", 2)
     assert sorted(bumped.seen) == ["p.a", "q.b"]  # a new summary version re-reads everything
 
 
 def test_corrupt_or_foreign_cache_is_rebuilt(repo: Path) -> None:
     runs = make(repo, "a", "b")
-    index.summaries(runs, Counting(), "t", 1)
+    index.summaries(runs.view(), Counting(), "t", 1)
     cache = Path(git(repo, "rev-parse", "--git-common-dir").stdout.strip())
     cache = (repo / cache if not cache.is_absolute() else cache) / "contexta" / "index-t.pickle"
     assert cache.exists()
     cache.write_bytes(b"not a pickle")
     rebuilt = Counting()
-    assert len(index.summaries(runs, rebuilt, "t", 1)) == 2 and len(rebuilt.seen) == 2
+    assert len(index.summaries(runs.view(), rebuilt, "t", 1)) == 2 and len(rebuilt.seen) == 2
 
 
 def test_runs_removed_from_the_tip_disappear(repo: Path) -> None:
     runs = make(repo, "a", "b")
-    index.summaries(runs, Counting(), "t", 1)
+    index.summaries(runs.view(), Counting(), "t", 1)
     path = RunId("p", "a").path
     runs.store.commit(lambda view: {f"{path}/{n}": None for n in view.names(path)}, "remove a")
-    assert [s[0] for s in index.summaries(runs, Counting(), "t", 1)] == ["p.b"]
+    assert [s[0] for s in index.summaries(runs.view(), Counting(), "t", 1)] == ["p.b"]
     assert "contexta" not in git(repo, "status", "--porcelain", "--ignored").stdout
