@@ -41,3 +41,65 @@ def gate(ctx: click.Context, run: str, policy: str, baseline: str | None, projec
 
         gate_table(result)
     ctx.exit(0 if result.passed else 1)
+
+
+@cli.command()
+@click.argument("run")
+@policy_option
+@click.option("--client", required=True, help="Who the certificate is for.")
+@click.option("--model", required=True, help="Model name and version being delivered.")
+@click.option("--id", "cert_id", help="Certificate id (default: <run>-<UTC date-time>).")
+@click.option("--allow-fail", is_flag=True, help="Certify even a failing gate (records FAIL).")
+@click.option("--no-sign", is_flag=True, help="Make an unsigned annotated tag (verify rejects it).")
+@baseline_option
+@project_option
+@json_option
+@click.pass_context
+def certify(ctx: click.Context, run: str, policy: str, client: str, model: str,
+            cert_id: str | None, allow_fail: bool, no_sign: bool, baseline: str | None,
+            project: str | None, as_json: bool) -> None:
+    """Gate RUN, then commit certificates/<id>/ and seal it with the signed tag
+    contexta/cert/<id> (signed with your git signing configuration)."""
+    from ..certify import certify as do_certify
+    from ..policy import load_policy
+
+    done = do_certify(runs_of(ctx), run, load_policy(policy), client=client, model=model,
+                      cert_id=cert_id, allow_fail=allow_fail, sign=not no_sign,
+                      baseline=baseline, project=project)
+    if as_json:
+        echo_json({"id": done.id, "tag": done.tag, "commit": done.commit, "signed": done.signed,
+                   "decision": done.decision, "tag_object": done.tag_object})
+        return
+    click.echo(f"Certified {done.document['run']['ref']} as {done.id}: {done.decision}")
+    click.echo(f"  commit {done.commit} holds certificates/{done.id}/certificate.toml")
+    seal = "signed" if done.signed else "UNSIGNED (--no-sign): verify will reject it"
+    click.echo(f"  tag {done.tag.removeprefix('refs/tags/')} ({seal})")
+
+
+@cli.command()
+@click.argument("cert", required=False)
+@click.option("--all", "check_all", is_flag=True, help="Verify every certificate.")
+@click.option("--artifact", type=click.Path(dir_okay=False),
+              help="Say whether this file's sha256 belongs to a validly certified run.")
+@json_option
+@click.pass_context
+def verify(ctx: click.Context, cert: str | None, check_all: bool, artifact: str | None,
+           as_json: bool) -> None:
+    """Verify CERT (id or tag name) offline: signature with git verify-tag, then the
+    tag, the certified commit, every number and the recomputed gate. Exit 0 only if valid."""
+    from .. import verify as v
+    from .cert_render import artifact_lines, verification_lines
+
+    if sum(map(bool, (cert, check_all, artifact))) != 1:
+        raise click.UsageError("give exactly one of CERT, --all or --artifact")
+    runs = runs_of(ctx)
+    if artifact:
+        found = v.verify_artifact(runs, artifact)
+        echo_json(found.__dict__) if as_json else artifact_lines(found)
+        ctx.exit(0 if found.ok else 1)
+    results = v.verify_all(runs) if check_all else [v.verify(runs, str(cert))]
+    if as_json:
+        echo_json([r.to_dict() for r in results])
+    else:
+        verification_lines(results)
+    ctx.exit(0 if results and all(r.ok for r in results) else 1)

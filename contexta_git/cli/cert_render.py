@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.table import Table
 
 from ..gate import GateResult
 from ..gate_formats import bound_text, num
+from ..verify import ArtifactCheck, Verification
 from .render import console
 
 _STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red"}
@@ -21,3 +24,31 @@ def gate_table(result: GateResult) -> None:
                       f"[{_STYLE[r.status]}]{r.status}[/]", r.reason)
     out.print(table)
     out.print(f"Decision: [{_STYLE[result.decision]}]{result.decision}[/]")
+
+
+def verification_lines(results: Sequence[Verification]) -> None:
+    out = console()
+    if not results:
+        out.print("No certificates to verify.")
+    for r in results:
+        if r.ok:
+            doc = r.certificate
+            out.print(f"[green]VALID[/] {r.tag}: {doc['run']['ref']} {doc['decision']}, "
+                      f"signed by {r.signer}, commit {(r.commit or '')[:12]}")
+        else:
+            out.print(f"[bold red]INVALID[/] {r.tag}:")
+            for problem in r.problems:
+                out.print(f"  - {problem}")
+        for warning in r.warnings:
+            out.print(f"  [yellow]warning[/]: {warning}")
+
+
+def artifact_lines(found: ArtifactCheck) -> None:
+    out = console()
+    if found.ok:
+        out.print(f"[green]CERTIFIED[/] {found.path} (sha256 {found.sha256}) by "
+                  + ", ".join(found.certified_by))
+    else:
+        out.print(f"[bold red]NOT CERTIFIED[/] {found.path} (sha256 {found.sha256}): no valid "
+                  "certificate names this digest"
+                  + (f" (invalid or FAIL: {', '.join(found.rejected_by)})" if found.rejected_by else ""))
