@@ -41,3 +41,8 @@ def gpg_home(folder: Path) -> Path | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return folder if made.returncode == 0 else None
+
+
+def stop_agent(home: Path) -> None:
+    """End the gpg-agent this test's GNUPGHOME started (only that one)."""
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True)
