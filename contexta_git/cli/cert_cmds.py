@@ -103,3 +103,32 @@ def verify(ctx: click.Context, cert: str | None, check_all: bool, artifact: str 
     else:
         verification_lines(results)
     ctx.exit(0 if results and all(r.ok for r in results) else 1)
+
+
+@cli.command()
+@click.argument("run")
+@click.option("--policy", type=click.Path(dir_okay=False), help="Show these thresholds.")
+@click.option("--certificate", help="Reference (and verify) this certificate id.")
+@click.option("--model", help="Model name (default: the certificate's, else the run's).")
+@click.option("--intended-use", help="Intended use (default: the run's tag intended_use).")
+@click.option("--limitations", help="Limitations (default: the run's tag limitations).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file.")
+@project_option
+@click.pass_context
+def card(ctx: click.Context, run: str, policy: str | None, certificate: str | None,
+         model: str | None, intended_use: str | None, limitations: str | None,
+         output: str | None, project: str | None) -> None:
+    """Render a Markdown model card for RUN with Hugging Face model-index front matter."""
+    from pathlib import Path
+
+    from ..card import card as do_card
+    from ..policy import load_policy
+
+    text = do_card(runs_of(ctx), run, policy=load_policy(policy) if policy else None,
+                   certificate=certificate, model=model, intended_use=intended_use,
+                   limitations=limitations, project=project)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}")
+    else:
+        click.echo(text, nl=False)
