@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.table import Table
 
@@ -52,3 +53,20 @@ def artifact_lines(found: ArtifactCheck) -> None:
         out.print(f"[bold red]NOT CERTIFIED[/] {found.path} (sha256 {found.sha256}): no valid "
                   "certificate names this digest"
                   + (f" (invalid or FAIL: {', '.join(found.rejected_by)})" if found.rejected_by else ""))
+
+
+def demo_release_steps(repo: Path, run: str, step: int) -> None:
+    """The demo's gate, certify and verify steps, printed."""
+    import click
+
+    from ..demo_cert import release_steps
+
+    def show(item: object) -> None:
+        if isinstance(item, GateResult):
+            gate_table(item)
+        elif isinstance(item, Verification):
+            verification_lines([item])
+        else:
+            click.echo(str(item))
+
+    release_steps(repo, run, step, lambda text: click.secho(text, bold=True), show)

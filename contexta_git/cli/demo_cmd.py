@@ -29,4 +29,6 @@ def demo(keep: str | None) -> None:
         runs_table(list_runs(runs, d.PROJECT))
         click.secho(f"== 3. Everything recorded for {refs[0]}", bold=True)
         run_detail(runs.get(runs.resolve(refs[0])))
+        from .cert_render import demo_release_steps
+        demo_release_steps(repo, refs[0], 4)
         click.echo(f"\nDemo finished: {len(refs)} runs recorded, working tree untouched.")
