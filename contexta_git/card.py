@@ -101,6 +101,6 @@ def _certificate(cert: Verification | None) -> list[str]:
     state = "valid" if cert.ok else "INVALID: " + "; ".join(cert.problems)
     doc = cert.certificate
     return ["## Certificate", "", f"- `{cert.tag}` ({state})",
-            f"- Client: {doc.get('client', '?')}; decision {doc.get('decision', '?')}; "
-            f"issued {doc.get('issued_at', '?')} by {doc.get('issuer', '?')}",
+            (f"- Client: {doc.get('client', '?')}; decision {doc.get('decision', '?')}; "
+             f"issued {doc.get('issued_at', '?')} by {doc.get('issuer', '?')}"),
             f"- Check it: `git tag -v {cert.tag}` and `contexta-git verify {cert.id}`"]

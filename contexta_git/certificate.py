@@ -117,6 +117,6 @@ def markdown(doc: dict[str, Any]) -> str:
     if doc["artifacts"]:
         lines += ["", "## Artifacts", ""]
         lines += [f"- {a['name']}: sha256 {a['sha256']}" for a in doc["artifacts"]]
-    lines += ["", f"Verify offline: `contexta-git verify {doc['id']}` or "
-              f"`git tag -v contexta/cert/{doc['id']}`.", ""]
+    lines += ["", (f"Verify offline: `contexta-git verify {doc['id']}` or "
+                   f"`git tag -v contexta/cert/{doc['id']}`."), ""]
     return "\n".join(lines)

@@ -106,7 +106,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise InvalidPolicy(source, f"not valid TOML ({exc})") from exc
     unknown = set(doc) - {"metrics", "baseline"}
     if unknown:
-        raise InvalidPolicy(source, f"unknown top-level key {sorted(unknown)[0]!r}")
+        raise InvalidPolicy(source, f"unknown top-level key {min(unknown)!r}")
     baseline = doc.get("baseline")
     if baseline is not None and (not isinstance(baseline, str) or not baseline):
         raise InvalidPolicy(source, "baseline must be a run name")
@@ -139,7 +139,7 @@ def _metric_checks(source: str, name: str, table: Any) -> list[Check]:
         raise InvalidPolicy(source, f"{where} must be a table")
     unknown = set(table) - _METRIC_KEYS
     if unknown:
-        raise InvalidPolicy(source, f"{where} has unknown key {sorted(unknown)[0]!r}")
+        raise InvalidPolicy(source, f"{where} has unknown key {min(unknown)!r}")
     stage = table.get("stage")
     if stage is not None:
         try:

@@ -79,7 +79,7 @@ def sign(payload: bytes, cwd: Path, identity: str) -> bytes:
 
 def _run(command: list[str], payload: bytes | None) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(command, input=payload, capture_output=True, timeout=300)
+        return subprocess.run(command, input=payload, capture_output=True, timeout=300, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SigningError(f"cannot run {command[0]}: {exc}") from exc
 

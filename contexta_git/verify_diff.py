@@ -20,8 +20,8 @@ def describe(key: str, stated: Any, actual: Any, run: str, at: str) -> list[str]
                                f"{real.get(field)!r} from {where}")
         return out or [f"checks differ from what the policy recomputes on {where}"]
     if key == "decision":
-        return [f"decision {stated} in the certificate but the policy recomputes to {actual} "
-                f"on {where}"]
+        return [(f"decision {stated} in the certificate but the policy recomputes to {actual} "
+                 f"on {where}")]
     if isinstance(stated, dict) and isinstance(actual, dict):
         fields = sorted(set(stated) | set(actual))
         return [f"{key}.{f} is {stated.get(f)!r} in the certificate but {actual.get(f)!r} in "

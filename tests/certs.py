@@ -37,7 +37,7 @@ def gpg_home(folder: Path) -> Path | None:
         made = subprocess.run(
             ["gpg", "--homedir", str(folder), "--batch", "--pinentry-mode", "loopback",
              "--passphrase", "", "--quick-gen-key", f"Test User <{EMAIL}>", "ed25519", "sign",
-             "never"], capture_output=True, timeout=120)
+             "never"], capture_output=True, timeout=120, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return folder if made.returncode == 0 else None
@@ -45,4 +45,5 @@ def gpg_home(folder: Path) -> Path | None:
 
 def stop_agent(home: Path) -> None:
     """End the gpg-agent this test's GNUPGHOME started (only that one)."""
-    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True)
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True,
+                   check=False)

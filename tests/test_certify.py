@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from contexta_git.certify import certify
 from contexta_git.policy import parse_policy

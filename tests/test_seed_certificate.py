@@ -7,9 +7,17 @@ from pathlib import Path
 from contexta_git import Contexta
 from contexta_git.certify import certify
 from contexta_git.config import UnifiedConfig, WorkspaceConfig
-from contexta_git.contract import (EnvironmentSnapshot, MetricPayload, MetricRecord, Project,
-                                   RecordEnvelope, Run, StageExecution, StructuredEventPayload,
-                                   StructuredEventRecord)
+from contexta_git.contract import (
+    EnvironmentSnapshot,
+    MetricPayload,
+    MetricRecord,
+    Project,
+    RecordEnvelope,
+    Run,
+    StageExecution,
+    StructuredEventPayload,
+    StructuredEventRecord,
+)
 from contexta_git.policy import parse_policy
 from contexta_git.store import Runs
 from contexta_git.verify import verify
