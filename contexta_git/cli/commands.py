@@ -2,5 +2,4 @@
 
 from __future__ import annotations
 
-from . import demo_cmd, read_cmds, record_cmds  # noqa: F401
-from . import analysis_cmds  # noqa: F401
+from . import analysis_cmds, cert_cmds, demo_cmd, read_cmds, record_cmds  # noqa: F401

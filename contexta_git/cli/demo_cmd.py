@@ -14,10 +14,15 @@ from .main import cli
 @click.option("--keep", type=click.Path(file_okay=False), default=None,
               help="Build the demo repository in this folder and keep it.")
 def demo(keep: str | None) -> None:
-    """Record runs in a throwaway repository, then list, show, diff and audit them."""
+    """The main job end to end in a throwaway repository: record runs, list, show,
+    diff and audit them, then gate, certify (signed with a throwaway SSH key) and verify."""
     from .. import demo as d
+    from ..audit import audit_reproducibility
+    from ..compare import compare_runs
     from ..listing import list_runs
+    from .cert_render import demo_release_steps
     from .render import run_detail, runs_table
+    from .render_analysis import audit, comparison
 
     with tempfile.TemporaryDirectory(prefix="contexta-git-demo-") as tmp:
         root = Path(keep) if keep else Path(tmp)
@@ -29,12 +34,10 @@ def demo(keep: str | None) -> None:
         runs_table(list_runs(runs, d.PROJECT, detail=True))
         click.secho(f"== 3. Everything recorded for {refs[0]}", bold=True)
         run_detail(runs.get(runs.resolve(refs[0])))
-        from ..audit import audit_reproducibility
-        from ..compare import compare_runs
-        from .render_analysis import audit, comparison
-
         click.secho(f"== 4. What changed from {refs[0]} to {refs[1]}", bold=True)
         comparison(compare_runs(runs, refs[0], refs[1]), show_all=False)
         click.secho(f"== 5. Could {refs[0]} be reproduced?", bold=True)
         audit(audit_reproducibility(runs, refs[0]))
-        click.echo(f"\nDemo finished: {len(refs)} runs recorded, working tree untouched.")
+        demo_release_steps(repo, refs[0], 6)
+        click.echo(f"\nDemo finished: {len(refs)} runs recorded, compared, audited, gated, "
+                   "certified and verified; the working tree was never touched.")

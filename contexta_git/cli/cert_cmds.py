@@ -1,0 +1,134 @@
+"""Gate, certify, verify and card: the release commands."""
+
+from __future__ import annotations
+
+import click
+
+from .main import cli
+from .options import echo_json, json_option, project_option, runs_of
+
+policy_option = click.option("--policy", type=click.Path(dir_okay=False), required=True,
+                             help="Policy file (TOML): one [metrics.<name>] table per metric.")
+baseline_option = click.option("--baseline", help="Baseline run for change checks "
+                               "(overrides the policy's baseline).")
+
+
+@cli.command()
+@click.argument("run")
+@policy_option
+@baseline_option
+@project_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "junit"]),
+              default="text", show_default=True, help="Output format.")
+@click.pass_context
+def gate(ctx: click.Context, run: str, policy: str, baseline: str | None, project: str | None,
+         fmt: str) -> None:
+    """Check RUN against a policy: a row per check and the decision.
+    Exit 0 on PASS or WARN, 1 on FAIL, 2 when the gate cannot be evaluated."""
+    from ..gate import gate as do_gate
+    from ..gate_formats import gate_junit, gate_markdown
+    from ..policy import load_policy
+
+    result = do_gate(runs_of(ctx), run, load_policy(policy), baseline=baseline, project=project)
+    if fmt == "json":
+        echo_json(result.to_dict())
+    elif fmt == "md":
+        click.echo(gate_markdown(result))
+    elif fmt == "junit":
+        click.echo(gate_junit(result), nl=False)
+    else:
+        from .cert_render import gate_table
+
+        gate_table(result)
+    ctx.exit(0 if result.passed else 1)
+
+
+@cli.command()
+@click.argument("run")
+@policy_option
+@click.option("--client", required=True, help="Who the certificate is for.")
+@click.option("--model", required=True, help="Model name and version being delivered.")
+@click.option("--id", "cert_id", help="Certificate id (default: <run>-<UTC date-time>).")
+@click.option("--allow-fail", is_flag=True, help="Certify even a failing gate (records FAIL).")
+@click.option("--no-sign", is_flag=True, help="Make an unsigned annotated tag (verify rejects it).")
+@baseline_option
+@project_option
+@json_option
+@click.pass_context
+def certify(ctx: click.Context, run: str, policy: str, client: str, model: str,
+            cert_id: str | None, allow_fail: bool, no_sign: bool, baseline: str | None,
+            project: str | None, as_json: bool) -> None:
+    """Gate RUN, then commit certificates/<id>/ and seal it with the signed tag
+    contexta/cert/<id> (signed with your git signing configuration)."""
+    from ..certify import certify as do_certify
+    from ..policy import load_policy
+
+    done = do_certify(runs_of(ctx), run, load_policy(policy), client=client, model=model,
+                      cert_id=cert_id, allow_fail=allow_fail, sign=not no_sign,
+                      baseline=baseline, project=project)
+    if as_json:
+        echo_json({"id": done.id, "tag": done.tag, "commit": done.commit, "signed": done.signed,
+                   "decision": done.decision, "tag_object": done.tag_object})
+        return
+    click.echo(f"Certified {done.document['run']['ref']} as {done.id}: {done.decision}")
+    click.echo(f"  commit {done.commit} holds certificates/{done.id}/certificate.toml")
+    seal = "signed" if done.signed else "UNSIGNED (--no-sign): verify will reject it"
+    click.echo(f"  tag {done.tag.removeprefix('refs/tags/')} ({seal})")
+
+
+@cli.command()
+@click.argument("cert", required=False)
+@click.option("--all", "check_all", is_flag=True, help="Verify every certificate.")
+@click.option("--artifact", type=click.Path(dir_okay=False),
+              help="Say whether this file's sha256 belongs to a validly certified run.")
+@json_option
+@click.pass_context
+def verify(ctx: click.Context, cert: str | None, check_all: bool, artifact: str | None,
+           as_json: bool) -> None:
+    """Verify CERT (id or tag name) offline: signature with git verify-tag, then the
+    tag, the certified commit, every number and the recomputed gate. Exit 0 only if valid."""
+    from .. import verify as v
+    from .cert_render import artifact_lines, verification_lines
+
+    if sum(map(bool, (cert, check_all, artifact))) != 1:
+        raise click.UsageError("give exactly one of CERT, --all or --artifact")
+    runs = runs_of(ctx)
+    if artifact:
+        found = v.verify_artifact(runs, artifact)
+        echo_json(found.__dict__) if as_json else artifact_lines(found)
+        ctx.exit(0 if found.ok else 1)
+    results = v.verify_all(runs) if check_all else [v.verify(runs, str(cert))]
+    if as_json:
+        echo_json([r.to_dict() for r in results])
+    else:
+        verification_lines(results)
+    ctx.exit(0 if results and all(r.ok for r in results) else 1)
+
+
+@cli.command()
+@click.argument("run")
+@click.option("--policy", type=click.Path(dir_okay=False), help="Show these thresholds.")
+@click.option("--certificate", help="Reference (and verify) this certificate id.")
+@click.option("--model", help="Model name (default: the certificate's, else the run's).")
+@click.option("--intended-use", help="Intended use (default: the run's tag intended_use).")
+@click.option("--limitations", help="Limitations (default: the run's tag limitations).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file.")
+@project_option
+@click.pass_context
+def card(ctx: click.Context, run: str, policy: str | None, certificate: str | None,
+         model: str | None, intended_use: str | None, limitations: str | None,
+         output: str | None, project: str | None) -> None:
+    """Render a Markdown model card for RUN with Hugging Face model-index front matter."""
+    from pathlib import Path
+
+    from ..card import card as do_card
+    from ..policy import load_policy
+
+    text = do_card(runs_of(ctx), run, policy=load_policy(policy) if policy else None,
+                   certificate=certificate, model=model, intended_use=intended_use,
+                   limitations=limitations, project=project)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}")
+    else:
+        click.echo(text, nl=False)
