@@ -120,6 +120,9 @@ class GitStore:
 
     @property
     def common_dir(self) -> Path:
+        pointer = self.git_dir / "commondir"  # a linked worktree: pygit2 has no commondir
+        if pointer.is_file():
+            return (self.git_dir / pointer.read_text().strip()).resolve()
         common = getattr(self.repo, "commondir", None) or self.repo.path
         return Path(common)
 
