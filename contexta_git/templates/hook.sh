@@ -20,6 +20,10 @@ fi
 if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
+if [ "$HOOK" = post-commit ] && [ ! -f .contexta-git.toml ] &&
+    ! grep -qs 'tool\.contexta-git' pyproject.toml; then
+    exit 0  # not configured here: skip starting Python at all
+fi
 if [ -n "$INSTALL_PYTHON" ] && [ -x "$INSTALL_PYTHON" ]; then
     "$INSTALL_PYTHON" -m contexta_git.hook_run "$HOOK" "$@" </dev/null || true
 elif command -v contexta-git >/dev/null 2>&1; then
