@@ -83,6 +83,9 @@ def is_ours(path: Path) -> bool:
 
 def install(store: GitStore, hooks: Iterable[str] = ("post-commit",), *, force: bool = False,
             python: str | None = None) -> list[HookState]:
+    python = python if python is not None else sys.executable
+    if "'" in python:
+        raise InvalidValue(f"interpreter path {python!r} holds a quote; install from another one")
     folder = hooks_dir(store, force)
     folder.mkdir(parents=True, exist_ok=True)
     chosen = _check(hooks)
@@ -92,7 +95,7 @@ def install(store: GitStore, hooks: Iterable[str] = ("post-commit",), *, force: 
             if legacy.exists():
                 raise LegacyExists(path)
             path.rename(legacy)
-        text = template(hook, python if python is not None else sys.executable)
+        text = template(hook, python)
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
         path.chmod(0o755)

@@ -14,6 +14,7 @@ Tags are pushed and fetched without ``+``: git refuses to move an existing certi
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 
 from . import records
@@ -153,10 +154,7 @@ def push(runs: Runs, remote: str = "origin", *, retry: bool = True) -> PushResul
     raise PushRejected(remote, f"it moved again during {PUSH_ATTEMPTS} tries")
 
 
-def _fail_unless_ok(result: object, verb: str) -> None:
-    import subprocess
-
-    assert isinstance(result, subprocess.CompletedProcess)
+def _fail_unless_ok(result: subprocess.CompletedProcess[bytes], verb: str) -> None:
     if result.returncode != 0:
         lines = result.stderr.decode(errors="replace").strip().splitlines()
         detail = next((ln for ln in lines if ln.startswith(("fatal", "error", "!"))),

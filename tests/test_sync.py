@@ -195,3 +195,27 @@ def test_cli_push_pull_and_certificate_tags_never_move(tmp_path: Path, server: s
     assert out.exit_code == 2
     assert out.output == ("Error: no remote named 'nowhere'; "
                           "add one with git remote add nowhere URL\n")
+
+
+def test_new_user_hook_commit_push_and_teammate_pulls_and_shows(tmp_path: Path,
+                                                                server: str) -> None:
+    from contexta_git.gitstore import GitStore
+    from contexta_git.hooks import install
+
+    mine = tmp_path / "mine"
+    _clone(server, mine)
+    _clone(server, tmp_path / "theirs")
+    install(GitStore(mine), ["post-commit", "pre-push"])
+    (mine / "pyproject.toml").write_text('[tool.contexta-git]\nproject = "churn"\n'
+                                         'metrics = ["metrics.json"]\n')
+    (mine / "metrics.json").write_text('{"acc": 0.91}')
+    git(mine, "add", ".")
+    git(mine, "commit", "-q", "-m", "train")
+    short = git(mine, "rev-parse", "--short=8", "HEAD").stdout.strip()
+    git(mine, "push", "-q", "origin", "main")  # the pre-push hook pushes the runs too
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--repo", str(tmp_path / "theirs"), "pull"])
+    assert out.exit_code == 0 and out.output == "Fast-forward: 1 new run, 0 merged\n"
+    out = runner.invoke(cli, ["--repo", str(tmp_path / "theirs"), "show", f"main-{short}"])
+    assert out.exit_code == 0, out.output
+    assert f"run:churn.main-{short}" in out.output and "0.91" in out.output
