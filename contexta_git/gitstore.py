@@ -157,6 +157,9 @@ class GitStore:
 
     @property
     def common_dir(self) -> Path:
+        pointer = self.git_dir / "commondir"  # a linked worktree: pygit2 has no commondir
+        if pointer.is_file():
+            return (self.git_dir / pointer.read_text().strip()).resolve()
         common = getattr(self.repo, "commondir", None) or self.repo.path
         return Path(common)
 
@@ -288,6 +291,87 @@ class GitStore:
             return
         git(["gc", "--auto", "--quiet"], cwd=self.git_dir, background=True)
 
+    # -- merging -----------------------------------------------------------------------
+    def ref_target(self, ref: str) -> str | None:
+        try:
+            return str(self.repo.references[ref].resolve().target)
+        except (KeyError, pygit2.GitError):
+            return None
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        base = self.repo.merge_base(pygit2.Oid(hex=a), pygit2.Oid(hex=b))
+        return str(base) if base else None
+
+    def changed_paths(self, old: str | None, new: str) -> set[str]:
+        """Blob paths that differ between two commits (``old`` None: every path of ``new``)."""
+        new_tree = self.repo[new].peel(pygit2.Tree)
+        if old is None:
+            return {p for p, _ in _blobs(self.repo, new_tree, "")}
+        diff = self.repo.diff(self.repo[old].peel(pygit2.Tree), new_tree)
+        return {path for d in diff.deltas for path in (d.old_file.path, d.new_file.path)}
+
+    def merge(
+        self,
+        theirs: str,
+        resolve: Callable[[View, View, View, set[str], set[str]], Mapping[str, bytes | None]],
+        message: str | Callable[[], str],
+        trailers: Mapping[str, str] | None = None,
+    ) -> tuple[str | None, str]:
+        """Merge commit ``theirs`` into the runs branch; returns (new tip, how).
+
+        ``how`` is ``up-to-date``, ``fast-forward`` or ``merge``. A real merge writes a
+        commit with two parents (ours, theirs) whose tree is ours plus what ``resolve``
+        returns for (base, ours, theirs, paths changed on ours, paths changed on theirs).
+        The ref moves by compare-and-swap; a lost race merges again on the new tip.
+        ``message`` may be a callable, asked after ``resolve``.
+        """
+        if self.view(theirs).read("FORMAT") is None:
+            raise ForeignBranch(theirs)
+        for attempt in range(MAX_ATTEMPTS):
+            tip = self.tip()
+            base = self.merge_base(tip, theirs) if tip else None
+            if tip == theirs or (tip and base == theirs):
+                return tip, "up-to-date"
+            if tip is None or base == tip:
+                if self._move_ref(tip, pygit2.Oid(hex=theirs), f"fast-forward to {theirs[:12]}"):
+                    return theirs, "fast-forward"
+                continue
+            ours_view, theirs_view = self.view(tip), self.view(theirs)
+            base_view = View(self.repo, base)
+            changes = resolve(base_view, ours_view, theirs_view,
+                              self.changed_paths(base, tip), self.changed_paths(base, theirs))
+            tree = self._write_tree(ours_view._tree, _nest(changes))
+            subject = message() if callable(message) else message
+            text = subject.rstrip() + "\n"
+            if trailers:
+                text += "\n" + "".join(f"{k}: {v}\n" for k, v in trailers.items())
+            signature = self.signature()
+            parents = [pygit2.Oid(hex=tip), pygit2.Oid(hex=theirs)]
+            oid = self.repo.create_commit(None, signature, signature, text, tree, parents)
+            if self._move_ref(tip, oid, subject.splitlines()[0]):
+                self._maybe_gc()
+                return str(oid), "merge"
+            time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 20)))
+        raise RefMoved(BRANCH, MAX_ATTEMPTS)
+
+    def blob_at(self, commit: str, path: str) -> bytes | None:
+        """The content of ``path`` in a commit of the user's code (None when not tracked)."""
+        try:
+            obj = self.repo[commit].peel(pygit2.Tree)[path]
+        except (KeyError, ValueError, pygit2.GitError):
+            return None
+        return obj.data if isinstance(obj, pygit2.Blob) else None
+
+    def patch_id(self, commit: str) -> str | None:
+        """git's stable patch id of a commit against its first parent (None: empty diff)."""
+        obj = self.repo[commit].peel(pygit2.Commit)
+        new_tree = obj.tree
+        if obj.parents:
+            diff = self.repo.diff(obj.parents[0].tree, new_tree)
+        else:
+            diff = new_tree.diff_to_tree(swap=True)
+        return str(diff.patchid) if len(diff) else None
+
     # -- the user's own code ---------------------------------------------------------
     def source(self) -> SourceInfo:
         """Commit, branch, dirty flag, digest of the uncommitted diff, cleaned remote URL."""
@@ -418,3 +502,12 @@ def git(
 
 
 _HOOK_VARS = {"GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY"}
+
+
+def _blobs(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str) -> Iterator[tuple[str, str]]:
+    for entry in tree:
+        path = f"{prefix}{entry.name}"
+        if entry.type_str == "tree":
+            yield from _blobs(repo, repo[entry.id], f"{path}/")
+        else:
+            yield path, str(entry.id)

@@ -64,7 +64,12 @@ def append(existing: bytes | None, table: str, entries: Iterable[Mapping[str, An
     block = dumps({table: fresh})
     if not existing:
         return block
-    return existing.rstrip(b"\n") + b"\n\n" + block
+    header = f"[[{table}]]".encode()
+    if block.startswith(header) and existing.lstrip().startswith(header):
+        return existing.rstrip(b"\n") + b"\n\n" + block
+    # tomli-w writes short tables inline (``table = [{...}]``): concatenating that after (or
+    # before) a ``[[table]]`` block would nest it in the last table. Rewrite the union instead.
+    return dumps({table: [*loads(existing).get(table, []), *fresh]})
 
 
 def merge_append(ours: bytes | None, theirs: bytes | None, table: str) -> bytes | None:

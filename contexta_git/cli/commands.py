@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-from . import analysis_cmds, cert_cmds, demo_cmd, read_cmds, record_cmds  # noqa: F401
+from . import (  # noqa: F401
+    analysis_cmds, cert_cmds, demo_cmd, read_cmds, record_cmds, share_cmds,
+)

@@ -1,0 +1,66 @@
+"""Time a `git commit` with and without the post-commit hook (hermetic temp repository).
+
+Usage: python benchmarks/hook.py [COMMITS]   (default 10 per case)
+Prints the median wall time of `git commit` for: no hook, hook with nothing configured
+(the fast path), hook recording a run without and with environment capture.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from contexta_git.gitstore import GitStore
+from contexta_git.hooks import install, uninstall
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def timed_commits(repo: Path, count: int, tag: str) -> float:
+    times = []
+    for i in range(count):
+        (repo / "metrics.json").write_text(f'{{"acc": 0.{i + 1}}}')
+        (repo / "model.py").write_text(f"# {tag} {i}\n")
+        git(repo, "add", "metrics.json", "model.py")
+        start = time.perf_counter()
+        git(repo, "commit", "-q", "-m", f"{tag} {i}")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        (home / ".gitconfig").write_text("[user]\n\tname = Bench\n\temail = b@example.com\n")
+        os.environ.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1",
+                          GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), CONTEXTA_GIT_NO_GC="1")
+        repo = Path(tmp) / "repo"
+        subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+        store = GitStore(repo)
+        results = {"no hook": timed_commits(repo, count, "plain")}
+        install(store)
+        results["hook, not configured"] = timed_commits(repo, count, "fast")
+        (repo / "pyproject.toml").write_text(
+            '[tool.contexta-git]\nproject = "bench"\nmetrics = ["metrics.json"]\n'
+            "environment = false\n")
+        results["hook, recording (no environment)"] = timed_commits(repo, count, "noenv")
+        (repo / "pyproject.toml").write_text(
+            '[tool.contexta-git]\nproject = "bench"\nmetrics = ["metrics.json"]\n')
+        results["hook, recording (with environment)"] = timed_commits(repo, count, "env")
+        uninstall(store)
+    base = results["no hook"]
+    for name, value in results.items():
+        print(f"{name:38s} {value * 1000:7.1f} ms  (+{(value - base) * 1000:6.1f} ms)")
+
+
+if __name__ == "__main__":
+    main()
