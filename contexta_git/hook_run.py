@@ -135,19 +135,13 @@ def _text(store: Any, root: Path, commit: str, path: str) -> str | None:
 
 
 def _recorded(runs: Any, project: str, commit: str, patch: str | None) -> str | None:
-    """The run already recorded for this commit, or for the same change rewritten."""
-    view = runs.view()
-    if view.commit_id is None:
-        return None
-    keys = [k.encode() for k in (commit, patch) if k]
-    for run_id in runs.ids(project, view):
-        raw = view.read(f"{run_id.path}/run.toml") or b""
-        if not any(k in raw for k in keys):  # cheap byte test before parsing
-            continue
-        head = tomllib.loads(raw.decode())
-        if head.get("source", {}).get("commit") == commit or (
-                patch and head.get("tags", {}).get("patch_id") == patch):
-            return str(run_id.ref)
+    """The run already recorded for this commit, or for the same change rewritten
+    (read from the cached run summaries: cheap however many runs the project has)."""
+    from .listing import run_summaries
+
+    for summary in run_summaries(runs.view(), project):
+        if summary.source_commit == commit or (patch and summary.patch_id == patch):
+            return summary.ref
     return None
 
 

@@ -35,6 +35,8 @@ class RunSummary:
     event_keys: tuple[str, ...] = ()
     metrics: dict[str, float] = field(default_factory=dict)  # latest value per key, any stage
     stage_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    source_commit: str | None = None  # the code commit the run was recorded from
+    patch_id: str | None = None  # set by the post-commit hook: the change, across amend/rebase
 
     @property
     def run_id(self) -> str:
@@ -81,7 +83,7 @@ def _summary(run_id: RunId, files: dict[str, bytes], detail: bool) -> RunSummary
     raw = files.get(records.RUN)
     if not raw:
         return None
-    head = _head(raw)
+    head = records.loads(raw, records.RUN) if detail else _head(raw)
     events_raw = files.get("events.toml")
     keys: tuple[str, ...] = ()
     if events_raw and (detail or records.QUARANTINE_EVENT.encode() in events_raw):
@@ -96,7 +98,9 @@ def _summary(run_id: RunId, files: dict[str, bytes], detail: bool) -> RunSummary
         project=run_id.project, name=run_id.name, status=head.get("status", "unknown"),
         started_at=head.get("started_at"), ended_at=head.get("ended_at"),
         quarantined=records.is_quarantined(keys), event_keys=keys if detail else (),
-        metrics=metrics, stage_metrics=by_stage)
+        metrics=metrics, stage_metrics=by_stage,
+        source_commit=(head.get("source") or {}).get("commit"),
+        patch_id=(head.get("tags") or {}).get("patch_id"))
 
 
 def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunId] | None = None,
@@ -119,7 +123,7 @@ def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunI
     return [s for s in out if s is not None]
 
 
-SUMMARY_VERSION = 1  # bump when RunSummary or _summary changes: cached summaries are rebuilt
+SUMMARY_VERSION = 2  # bump when RunSummary or _summary changes: cached summaries are rebuilt
 
 
 def _detailed(run_id: RunId, files: dict[str, bytes]) -> RunSummary | None:
