@@ -41,7 +41,7 @@ def use_synthetic_environment(pkgs: dict[str, str]) -> None:
     env = env_bytes(pkgs)
     lock = lock_bytes(pkgs)
     capture.environment_record = lambda: env  # type: ignore[assignment]
-    capture.lockfile = lambda: lock  # type: ignore[assignment]
+    capture.lockfile = lambda cache=None: lock  # type: ignore[assignment]
 
 
 def new_repo(path: Path) -> Path:

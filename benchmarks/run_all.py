@@ -40,8 +40,8 @@ from contexta_git.record import record  # noqa: E402
 from contexta_git.store import Runs  # noqa: E402
 
 METRICS = {f"metric_{k:02d}": k / 100 for k in range(10)}
-POLICY = "[metrics.metric_03]\nmin = 0.01\nstage = \"evaluate\"\n" \
-         "[metrics.metric_04]\nmin = 0.01\n"
+POLICY = "[metrics.metric_04]\nmin = 0.01\nstage = \"evaluate\"\n" \
+         "[metrics.metric_03]\nmin = 0.01\n"
 
 
 def ms(seconds: float) -> str:

@@ -19,8 +19,10 @@ import platform
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -69,35 +71,94 @@ def _environment_bytes(_variables: tuple[tuple[str, str], ...]) -> bytes:
     return dumps(environment())
 
 
+@dataclass(frozen=True)
+class Installed:
+    name: str  # canonical (PEP 503)
+    version: str
+    dist: metadata.Distribution
+
+
 @lru_cache(maxsize=1)
-def _distributions() -> tuple[metadata.Distribution, ...]:
-    seen: dict[str, metadata.Distribution] = {}
+def _distributions() -> tuple[Installed, ...]:
+    """Installed distributions, first on sys.path winning as import does.
+
+    Name and version come from the ``.dist-info`` folder name, which the wheel spec
+    writes in escaped form (``numpy-1.26.4.dist-info``): reading each METADATA file
+    through the email parser would cost about 1 ms a package. Legacy ``.egg-info``
+    folders fall back to their metadata.
+    """
+    seen: dict[str, Installed] = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name and canonicalize_name(name) not in seen:  # first on sys.path wins, as import does
-            seen[canonicalize_name(name)] = dist
-    return tuple(sorted(seen.values(), key=lambda d: canonicalize_name(d.metadata["Name"])))
+        folder = Path(str(getattr(dist, "_path", "")))
+        stem, _, rest = folder.name.partition(".dist-info")
+        name, sep, version = stem.partition("-")
+        if folder.name.endswith(".dist-info") and sep and not rest:
+            item = Installed(canonicalize_name(name), version, dist)
+        else:
+            raw = dist.metadata["Name"]
+            if not raw:
+                continue
+            item = Installed(canonicalize_name(raw), dist.version, dist)
+        seen.setdefault(item.name, item)
+    return tuple(sorted(seen.values(), key=lambda d: d.name))
 
 
 def installed_versions() -> dict[str, str]:
-    return {canonicalize_name(d.metadata["Name"]): d.version for d in _distributions()}
+    return {d.name: d.version for d in _distributions()}
 
 
-@lru_cache(maxsize=1)
-def lockfile() -> bytes:
-    """Every installed distribution as a PEP 751 ``pylock.toml`` (cached per process)."""
-    packages = [_locked(d) for d in _distributions()]
+def lockfile(cache: Path | None = None) -> bytes:
+    """Every installed distribution as a PEP 751 ``pylock.toml``.
+
+    Building it reads every package's RECORD (tens of ms); the result is kept per
+    process and, with ``cache`` (a folder in the git directory), across processes,
+    keyed by a digest of the installed folders and their modification times.
+    """
+    key = _installed_digest()
+    path = cache / f"pylock-{key[:32]}.toml" if cache else None
+    if path is not None and path.is_file():
+        return path.read_bytes()
+    data = _lockfile(key)
+    if path is not None:
+        _write_atomic(path, data)
+    return data
+
+
+def _installed_digest() -> str:
+    digest = hashlib.sha256(sys.executable.encode())
+    for item in _distributions():
+        folder = str(getattr(item.dist, "_path", item.name))
+        try:
+            stamp = os.stat(folder).st_mtime_ns
+        except OSError:
+            stamp = 0
+        digest.update(f"{folder}\0{item.version}\0{stamp}\n".encode())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=2)
+def _lockfile(_key: str) -> bytes:
     return dumps({
         "lock-version": "1.0",
         "created-by": "contexta-git",
         "requires-python": f"=={platform.python_version()}",
-        "packages": packages,
+        "packages": [_locked(d) for d in _distributions()],
     })
 
 
-def _locked(dist: metadata.Distribution) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": canonicalize_name(dist.metadata["Name"]),
-                             "version": dist.version}
+def _write_atomic(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only git directory only costs speed
+
+
+def _locked(item: Installed) -> dict[str, Any]:
+    dist = item.dist
+    entry: dict[str, Any] = {"name": item.name, "version": item.version}
     direct = _direct_url(dist)
     if direct:
         url = clean_url(direct.get("url", ""))

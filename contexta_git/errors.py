@@ -89,3 +89,12 @@ class RefMoved(ContextaError):
     def __init__(self, ref: str, attempts: int) -> None:
         self.ref, self.attempts = ref, attempts
         super().__init__(f"{ref} kept moving under concurrent writers; gave up after {attempts} tries")
+
+
+class RefLocked(ContextaError):
+    def __init__(self, lock: str, seconds: float) -> None:
+        self.lock = lock
+        super().__init__(
+            f"{lock} has been held for {seconds:.0f}s: a writer crashed while moving the branch, "
+            "or one is still running; if no git or contexta-git process is running, delete that file"
+        )

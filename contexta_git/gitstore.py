@@ -20,11 +20,14 @@ from pathlib import Path
 
 import pygit2
 
-from .errors import ContextaError, ForeignBranch, NoIdentity, NotARepository, RefMoved
+from .errors import (
+    ContextaError, ForeignBranch, NoIdentity, NotARepository, RefLocked, RefMoved,
+)
 from .names import BRANCH, FORMAT
 
 Changes = dict[str, "bytes | None"]  # path on the branch -> new content, None deletes
 MAX_ATTEMPTS = 200
+STALE_LOCK_SECONDS = 10.0  # a ref update holds its lock for milliseconds
 GC_EVERY = 256  # on average, one `git gc --auto` in the background per this many writes
 
 
@@ -240,8 +243,19 @@ class GitStore:
             if self._move_ref(tip, oid, message.splitlines()[0]):
                 self._maybe_gc()
                 return str(oid)
+            self._check_stale_lock()
             time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 20)))
         raise RefMoved(BRANCH, MAX_ATTEMPTS)
+
+    def _check_stale_lock(self) -> None:
+        """A lock file that outlives any real write means a writer died holding it."""
+        lock = self.common_dir / f"{BRANCH}.lock"
+        try:
+            age = time.time() - lock.stat().st_mtime
+        except OSError:
+            return
+        if age > STALE_LOCK_SECONDS:
+            raise RefLocked(str(lock), age)
 
     def _move_ref(self, tip: str | None, oid: pygit2.Oid, reason: str) -> bool:
         try:

@@ -60,7 +60,7 @@ class Run:
         })
         if capture_environment:
             self._pending.environment = capture.environment_record()
-            self._pending.lockfile = capture.lockfile()
+            self._pending.lockfile = capture.lockfile(runs.store.common_dir / "contexta")
         self._last_flush = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------

@@ -65,6 +65,9 @@ def test_sigkill_mid_recording_leaves_a_consistent_branch(repo: Path) -> None:
         time.sleep(0.05 * attempt)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        # A kill that lands inside the ref update leaves git's lock file behind, exactly as
+        # it would for git itself; test_stale_lock covers what the user is told then.
+        (repo / ".git" / "refs" / "heads" / "contexta" / "runs.lock").unlink(missing_ok=True)
         git(repo, "fsck", "--strict")
         runs = Runs.open(repo)
         ids = runs.ids("p")
@@ -75,3 +78,26 @@ def test_sigkill_mid_recording_leaves_a_consistent_branch(repo: Path) -> None:
         # the next writer continues from the tip without trouble
         record(runs, "p", f"after-kill-{attempt}", metrics={"acc": 0.5}, capture_environment=False)
         assert len(Runs.open(repo).ids("p")) == len(ids) + 1
+
+
+def test_stale_lock_is_named_in_a_clear_error(repo: Path, branch_state) -> None:
+    from contexta_git.errors import RefLocked
+
+    runs = Runs.open(repo)
+    record(runs, "p", "first", metrics={"acc": 0.5}, capture_environment=False)
+    lock = repo / ".git" / "refs" / "heads" / "contexta" / "runs.lock"
+    lock.write_text("")
+    old = time.time() - 60
+    os.utime(lock, (old, old))
+    before = branch_state()
+    try:
+        record(runs, "p", "second", metrics={"acc": 0.5}, capture_environment=False)
+    except RefLocked as exc:
+        assert str(exc).startswith(f"{lock} has been held for 6")
+        assert "delete that file" in str(exc)
+    else:
+        raise AssertionError("a stale lock was ignored")
+    assert branch_state() == before
+    lock.unlink()
+    record(runs, "p", "second", metrics={"acc": 0.5}, capture_environment=False)
+    assert len(Runs.open(repo).ids("p")) == 2
