@@ -71,13 +71,20 @@ def signing_key(root: Path, repo: Path) -> None:
 
 
 def peak_rss_listing(repo: Path) -> int:
-    """Peak RSS in bytes of a fresh process that lists every run (index warm)."""
-    code = ("import resource, sys\nfrom contexta_git.store import Runs\n"
-            "from contexta_git.listing import list_runs\n"
+    """Peak RSS in bytes of a fresh process that lists every run (index warm).
+
+    Read from VmHWM: on Linux ``ru_maxrss`` survives exec, so a child started by this
+    (large) benchmark process would report the parent's peak instead of its own.
+    """
+    code = ("from contexta_git.store import Runs\nfrom contexta_git.listing import list_runs\n"
             f"list_runs(Runs.open({str(repo)!r}), quarantined=None)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "import resource\ntry:\n"
+            "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+            "    print(int(status.split()[0]) * 1024)\n"
+            "except (OSError, IndexError):\n"
+            "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip()) * 1024
+    return int(out.stdout.strip())
 
 
 def contexta_cli() -> list[str]:

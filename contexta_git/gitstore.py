@@ -14,7 +14,7 @@ import os
 import random
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,11 +70,14 @@ class View:
         tree = self._tree if not path else self._entry(path)
         return [e.name for e in tree] if isinstance(tree, pygit2.Tree) else []
 
-    def files(self, path: str) -> dict[str, bytes]:
+    def files(self, path: str, names: Iterable[str] | None = None) -> dict[str, bytes]:
+        """Contents of the files in the folder at ``path`` (only ``names`` when given)."""
         tree = self._entry(path)
         if not isinstance(tree, pygit2.Tree):
             return {}
-        return {e.name: self._repo[e.id].data for e in tree if e.type_str == "blob"}
+        wanted = set(names) if names is not None else None
+        return {e.name: self._repo[e.id].data for e in tree
+                if e.type_str == "blob" and (wanted is None or e.name in wanted)}
 
     @property
     def common_dir(self) -> Path:

@@ -29,11 +29,15 @@ class Counting:
         return run_id.id, RunData.from_files(files).latest_metrics()["acc"]
 
 
+def detail_of(runs: Runs) -> list[tuple[str, float]]:
+    return sorted(index.summaries(runs.view(), Counting(), "t", 1, detail=True))
+
+
 def test_summaries_are_cached_and_refreshed_incrementally(repo: Path) -> None:
     runs = make(repo, "a", "bb", "ccc")
     first = Counting()
-    assert sorted(index.summaries(runs.view(), first, "t", 1)) == [("p.a", 0.1), ("p.bb", 0.2),
-                                                             ("p.ccc", 0.3)]
+    assert sorted(index.summaries(runs.view(), first, "t", 1)) == ["p.a", "p.bb", "p.ccc"]
+    assert detail_of(runs) == [("p.a", 0.1), ("p.bb", 0.2), ("p.ccc", 0.3)]
     assert sorted(first.seen) == ["p.a", "p.bb", "p.ccc"]
     again = Counting()
     assert len(index.summaries(runs.view(), again, "t", 1)) == 3 and again.seen == []
@@ -45,7 +49,7 @@ def test_summaries_are_cached_and_refreshed_incrementally(repo: Path) -> None:
 def test_project_filter_and_version_bump(repo: Path) -> None:
     runs = make(repo, "a")
     make(repo, "b", project="q")
-    assert [s[0] for s in index.summaries(runs.view(), Counting(), "t", 1, project="q")] == ["q.b"]
+    assert index.summaries(runs.view(), Counting(), "t", 1, project="q") == ["q.b"]
     bumped = Counting()
     index.summaries(runs.view(), bumped, "t", 2)
     assert sorted(bumped.seen) == ["p.a", "q.b"]  # a new summary version re-reads everything
@@ -60,6 +64,8 @@ def test_corrupt_or_foreign_cache_is_rebuilt(repo: Path) -> None:
     cache.write_bytes(b"not a pickle")
     rebuilt = Counting()
     assert len(index.summaries(runs.view(), rebuilt, "t", 1)) == 2 and len(rebuilt.seen) == 2
+    cache.with_name("index-t-detail.pickle").write_bytes(b"\x80\x05garbage")
+    assert detail_of(runs) == [("p.a", 0.1), ("p.b", 0.1)]
 
 
 def test_runs_removed_from_the_tip_disappear(repo: Path) -> None:
@@ -67,5 +73,6 @@ def test_runs_removed_from_the_tip_disappear(repo: Path) -> None:
     index.summaries(runs.view(), Counting(), "t", 1)
     path = RunId("p", "a").path
     runs.store.commit(lambda view: {f"{path}/{n}": None for n in view.names(path)}, "remove a")
-    assert [s[0] for s in index.summaries(runs.view(), Counting(), "t", 1)] == ["p.b"]
+    assert index.summaries(runs.view(), Counting(), "t", 1) == ["p.b"]
+    assert detail_of(runs) == [("p.b", 0.1)]
     assert "contexta" not in git(repo, "status", "--porcelain", "--ignored").stdout
