@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("CONTEXTA_GIT_NO_GC", "1")
 
-from contexta_git import records  # noqa: E402
-from contexta_git.names import RunId  # noqa: E402
-from contexta_git.store import RunChange, Runs  # noqa: E402
+from contexta_git import records
+from contexta_git.names import RunId
+from contexta_git.store import RunChange, Runs
 
 PACKAGES = 300
 BATCH = 1000

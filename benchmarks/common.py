@@ -26,7 +26,7 @@ def packages(count: int = 300, variant: int = 0) -> dict[str, str]:
 
 def lock_bytes(pkgs: dict[str, str]) -> bytes:
     return records.dumps({"lock-version": "1.0", "created-by": "contexta-git", "packages": [
-        {"name": n, "version": v, "directory": {"path": f"/venv/lib/site-packages"}}
+        {"name": n, "version": v, "directory": {"path": "/venv/lib/site-packages"}}
         for n, v in pkgs.items()]})
 
 

@@ -21,15 +21,15 @@ from pathlib import Path
 import pygit2
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import (  # noqa: E402
+from common import (
     env_bytes, fill, lock_bytes, median_seconds, new_repo, packages, raw_commit, table,
     use_synthetic_environment,
 )
 
-from contexta_git import records  # noqa: E402
-from contexta_git.names import RunId  # noqa: E402
-from contexta_git.record import record  # noqa: E402
-from contexta_git.store import Runs  # noqa: E402
+from contexta_git import records
+from contexta_git.names import RunId
+from contexta_git.record import record
+from contexta_git.store import Runs
 
 METRICS = {"accuracy": 0.93, "auc": 0.96, "f1": 0.91, "precision": 0.9, "recall": 0.92}
 

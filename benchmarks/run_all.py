@@ -27,17 +27,17 @@ from pathlib import Path
 import pygit2
 
 sys.path.insert(0, str(Path(__file__).parent))
-import peers  # noqa: E402
-from build import PROJECT, fast_import, run_files  # noqa: E402
-from common import (  # noqa: E402
+import peers
+from build import PROJECT, fast_import, run_files
+from common import (
     env_bytes, lock_bytes, median_seconds, new_repo, packages, raw_commit, table,
     use_synthetic_environment,
 )
 
-from contexta_git.listing import list_runs, run_summaries  # noqa: E402
-from contexta_git.names import RunId  # noqa: E402
-from contexta_git.record import record  # noqa: E402
-from contexta_git.store import Runs  # noqa: E402
+from contexta_git.listing import list_runs, run_summaries
+from contexta_git.names import RunId
+from contexta_git.record import record
+from contexta_git.store import Runs
 
 METRICS = {f"metric_{k:02d}": k / 100 for k in range(10)}
 POLICY = "[metrics.metric_04]\nmin = 0.01\nstage = \"evaluate\"\n" \

@@ -20,7 +20,7 @@ _EXPORTS = {
     "ContextaError": "errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["Contexta", "ContextaError", "Run", "RunData", "RunId", "__version__", "start_run"]
 
 
 def __getattr__(name: str) -> Any:

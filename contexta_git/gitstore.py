@@ -309,12 +309,6 @@ class GitStore:
         git(["gc", "--auto", "--quiet"], cwd=self.git_dir, background=True)
 
     # -- merging -----------------------------------------------------------------------
-    def ref_target(self, ref: str) -> str | None:
-        try:
-            return str(self.repo.references[ref].resolve().target)
-        except (KeyError, pygit2.GitError):
-            return None
-
     def merge_base(self, a: str, b: str) -> str | None:
         base = self.repo.merge_base(pygit2.Oid(hex=a), pygit2.Oid(hex=b))
         return str(base) if base else None

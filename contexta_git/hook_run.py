@@ -218,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             pre_push(args[1] if len(args) > 1 else "origin")
         else:
             raise InvalidValue(f"unknown hook {hook!r}")
-    except Exception as exc:  # noqa: BLE001 - a hook never breaks the user's commit or push
+    except Exception as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"contexta-git {hook}: {message} (nothing recorded)", file=sys.stderr)
     return 0

@@ -93,7 +93,7 @@ def _load(path: Path, stamp: tuple[Any, ...]) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             data = pickle.load(handle)
-    except Exception:  # noqa: BLE001 - any unreadable cache is simply rebuilt
+    except Exception:
         return {}
     if not isinstance(data, dict) or data.get("stamp") != stamp:
         return {}

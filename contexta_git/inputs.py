@@ -35,7 +35,7 @@ def read_mapping(path: str | Path, text: str | None = None) -> dict[str, Any]:
             raise InvalidValue(f"{path}: unknown file type {suffix or '(none)'}; use .json, .toml or .yaml")
     except InvalidValue:
         raise
-    except Exception as exc:  # noqa: BLE001 - every parser has its own error type
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidValue(f"{path}: not valid {suffix[1:].upper()}: {first}") from exc
     if data is None:

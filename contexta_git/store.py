@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -88,7 +89,6 @@ class Runs:
     def resolve(self, text: str, project: str | None = None) -> RunId:
         """``run:p.n``, ``p.n`` or a bare name that names exactly one run."""
         view = self.view()
-        candidates: list[RunId] = []
         body = text[4:] if text.startswith("run:") else text
         for project_name, name in _readings(body, project):
             try:
@@ -122,6 +122,12 @@ def _readings(body: str, project: str | None) -> list[tuple[str, str]]:
     return out
 
 
+def _current(view: View, out: dict[str, bytes | None], folder: str, name: str) -> bytes | None:
+    """A file of a run folder as this commit will leave it so far."""
+    key = f"{folder}/{name}"
+    return out[key] if key in out else view.read(key)
+
+
 def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
     out: dict[str, bytes | None] = {}
     for change in changes:
@@ -134,10 +140,7 @@ def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
         project_file = f"{project_path(run.project)}/project.toml"
         if not view.exists(project_file) and project_file not in out:
             out[project_file] = records.dumps({"name": run.project, "created_at": now()})
-
-        def current(name: str) -> bytes | None:
-            key = f"{path}/{name}"
-            return out[key] if key in out else view.read(key)
+        current = functools.partial(_current, view, out, path)
 
         if change.header or not exists:
             base = current(records.RUN)

@@ -3,7 +3,6 @@ config, no templates; real repositories in tmp_path; git itself as the oracle.""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path

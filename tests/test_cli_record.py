@@ -104,7 +104,7 @@ def test_run_wraps_a_command(repo: Path) -> None:
 def test_run_failing_command_exits_with_its_status(repo: Path) -> None:
     code, out = invoke(repo, "run", "-p", "p", "-n", "bad", "--metrics-file", "nope.json", "--",
                        sys.executable, "-c", "raise SystemExit(3)")
-    assert code == 3
+    assert code == 3, out
     data = Runs.open(repo).get(RunId("p", "bad"))
     assert data.status == "failed"
     assert {e.key for e in data.events} == {"run.exit", "metrics.missing"}

@@ -68,7 +68,7 @@ def test_failed_run_is_marked_and_exception_propagates(repo: Path) -> None:
     with pytest.raises(ZeroDivisionError):
         with contexta_git.start_run("boom", project="p", repo=repo) as run:
             run.log_metric("loss", 1.0)
-            1 / 0
+            raise ZeroDivisionError("diverged")
     data = Runs.open(repo).get(RunId("p", "boom"))
     assert data.status == "failed"
     assert data.latest_metrics() == {"loss": 1.0}

@@ -44,7 +44,8 @@ def seed(repo: Path) -> None:
                              record_type="metric", recorded_at="2025-04-08T15:00:00Z",
                              observed_at="2025-04-08T15:00:00Z", producer_ref="case12",
                              run_ref=RUN, stage_execution_ref=stage)
-        ctx.record_store.append(MetricRecord(envelope=env, payload=MetricPayload(metric_key=key, value=value)))
+        ctx.record_store.append(MetricRecord(envelope=env,
+                                             payload=MetricPayload(metric_key=key, value=value)))
     env = RecordEnvelope(record_ref=f"record:{P}.fraud-model-v2-1.r00099", record_type="event",
                          recorded_at="2025-04-08T09:00:00Z", observed_at="2025-04-08T09:00:00Z",
                          producer_ref="case12", run_ref=RUN)

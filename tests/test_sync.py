@@ -168,7 +168,7 @@ def test_rm_on_one_side_and_change_on_other_keeps_the_run(tmp_path: Path, server
 
 def test_cli_push_pull_and_certificate_tags_never_move(tmp_path: Path, server: str) -> None:
     a = _clone(server, tmp_path / "a")
-    b = _clone(server, tmp_path / "b")
+    _clone(server, tmp_path / "b")
     _rec(a, "r", 1.0)
     git(tmp_path / "a", "tag", "contexta/cert/c1", "contexta/runs")
     runner = CliRunner()

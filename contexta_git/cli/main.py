@@ -29,7 +29,7 @@ class Group(click.Group):
         except BrokenPipeError:
             sys.stderr.close()
             ctx.exit(1)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence, by design
+        except Exception as exc:
             click.echo(f"Error: internal error ({type(exc).__name__}: {exc}); "
                        "please report it with the command you ran", err=True)
             ctx.exit(EXIT_CRASH)
