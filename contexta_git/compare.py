@@ -130,7 +130,9 @@ def _dict_changes(a: dict[str, Any], b: dict[str, Any]) -> tuple[ValueChange, ..
     """Top-level keys whose values differ (added, removed or changed), found by deepdiff."""
     from deepdiff import DeepDiff
 
-    found = DeepDiff(a, b, verbose_level=2)
+    # threshold 0: always compare key by key (deepdiff otherwise reports two mappings
+    # that share few keys as one change of the whole, at path ``root``)
+    found = DeepDiff(a, b, verbose_level=2, threshold_to_diff_deeper=0)
     keys: set[str] = set()
     for kind in ("dictionary_item_added", "dictionary_item_removed", "values_changed",
                  "type_changes", "iterable_item_added", "iterable_item_removed"):
@@ -141,6 +143,8 @@ def _dict_changes(a: dict[str, Any], b: dict[str, Any]) -> tuple[ValueChange, ..
 
 def _top_key(path: str) -> str:
     """``root['lr']['x'][0]`` -> ``lr``."""
+    if not path.startswith("root["):
+        raise ValueError(f"unexpected deepdiff path {path!r}")
     body = path[len("root["):]
     quote = body[0]
     if quote in "'\"":

@@ -78,7 +78,7 @@ def diff_environments(left: RunData, right: RunData) -> EnvironmentComparison:
     from deepdiff import DeepDiff
 
     a, b = normalized_packages(left), normalized_packages(right)
-    found = DeepDiff(a, b, ignore_order=False, verbose_level=2)
+    found = DeepDiff(a, b, verbose_level=2, threshold_to_diff_deeper=0)  # key by key, always
     added = sorted(_key(p) for p in found.get("dictionary_item_added", {}))
     removed = sorted(_key(p) for p in found.get("dictionary_item_removed", {}))
     changed = sorted(_key(p) for p in found.get("values_changed", {}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -42,41 +43,54 @@ def record(runs: Runs, project: str, name: str, *, metrics: Mapping[str, float] 
 @dataclass(frozen=True)
 class Wrapped:
     run: RunData
-    exit_code: int
+    exit_code: int  # the command's, as a shell reports it (128 + N when killed by signal N)
     seconds: float
+    problem: str | None = None  # why the run failed although the command succeeded
+
+
+class CommandNotStarted(ContextaError):
+    """The wrapped command could not be started; exits as a shell would (127 or 126)."""
+
+    def __init__(self, command: str, exc: OSError) -> None:
+        self.exit_code = 126 if isinstance(exc, PermissionError) else 127
+        super().__init__(f"could not start {command}: {exc.strerror or exc}; "
+                         "the run is recorded as failed")
 
 
 def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
                 metrics_file: str | None = None, params: Mapping[str, Any] | None = None,
                 stage: str | None = None) -> Wrapped:
     """Run ``command`` as a recorded run: environment and source first, then its exit
-    status, duration and the metrics file it wrote."""
+    status, duration and the metrics file it wrote. Whatever happens after the run
+    started, it ends ``completed`` or ``failed``, never left ``running``."""
     if not command:
         raise InvalidValue("no command given: put it after --, e.g. contexta-git run ... -- python train.py")
-    if metrics_file and Path(metrics_file).exists():
-        before = Path(metrics_file).stat().st_mtime_ns
-    else:
-        before = None
-    run = Run(runs, RunId(project, name), params=params).start()
+    path = Path(metrics_file) if metrics_file else None
+    before = path.stat().st_mtime_ns if path is not None and path.exists() else None
+    run = Run(runs, RunId(project, name),
+              params={"command": shlex.join(command), **(params or {})}).start()
     env = {**os.environ, "CONTEXTA_GIT_RUN": run.id.ref}
     started = time.monotonic()
     try:
-        code = subprocess.run(list(command), env=env).returncode
+        returncode = subprocess.run(list(command), env=env).returncode
     except OSError as exc:
         run.event("run.failed", f"could not start {command[0]}: {exc.strerror or exc}", level="error")
         run.finish("failed")
-        raise ContextaError(f"could not start {command[0]}: {exc.strerror or exc}") from exc
+        raise CommandNotStarted(command[0], exc) from exc
     seconds = time.monotonic() - started
-    if "command" not in (params or {}):
-        run.log_params({"command": " ".join(command)})
+    code = 128 - returncode if returncode < 0 else returncode
     run.event("run.exit", f"exit status {code}", attributes={"exit_code": code, "seconds": seconds},
               level="info" if code == 0 else "error")
-    if metrics_file:
-        path = Path(metrics_file)
+    problem = None
+    if path is not None:
         if path.exists() and path.stat().st_mtime_ns != before:
-            run.log_metrics(inputs.metrics_from(inputs.read_mapping(path), str(path)), stage=stage)
+            try:
+                run.log_metrics(inputs.metrics_from(inputs.read_mapping(path), str(path)), stage=stage)
+            except ContextaError as exc:
+                problem = str(exc)
+                run.event("metrics.invalid", problem, level="error")
         else:
             run.event("metrics.missing", f"{metrics_file} was not written by the command",
                       level="warning")
-    run.finish("completed" if code == 0 else "failed")
-    return Wrapped(runs.get(run.id), code, seconds)
+    run.finish("completed" if code == 0 and problem is None else "failed")
+    return Wrapped(runs.get(run.id), code, seconds, problem)

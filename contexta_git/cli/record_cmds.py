@@ -71,6 +71,8 @@ def run(ctx: click.Context, project: str, name: str, metrics_file: str | None, s
     result = run_command(runs_of(ctx), project, name, command, metrics_file=metrics_file,
                          params=inputs.params_args(params, ()), stage=stage)
     data = result.run
+    if result.problem:
+        click.echo(f"Warning: {result.problem}; the run is marked failed", err=True)
     click.echo(f"Recorded {data.ref}: {data.status}, exit {result.exit_code}, "
                f"{result.seconds:.1f}s, {len(data.metrics)} metrics", err=True)
     ctx.exit(result.exit_code)
