@@ -14,10 +14,12 @@ there can already replace git's hooks, so they add no way in.)
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,12 @@ def summaries(view: View, summarize: Summarize, name: str, version: int,
     tip = view.commit_id
     if tip is None:
         return []
+    with _no_gc():
+        return _summaries(view, summarize, name, version, project, files, detail, tip)
+
+
+def _summaries(view: View, summarize: Summarize, name: str, version: int, project: str | None,
+               files: tuple[str, ...] | None, detail: bool, tip: str) -> list[Any]:
     base = view.common_dir / "contexta"
     stamp = (FORMAT, name, version)
     light = _load(base / f"index-{name}.pickle", stamp)
@@ -98,6 +106,19 @@ def _load(path: Path, stamp: tuple[Any, ...]) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("stamp") != stamp:
         return {}
     return data
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Unpickling 100,000 summaries allocates millions of objects, none of them cyclic:
+    the cyclic collector would run hundreds of times for nothing (3x slower)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _save(path: Path, data: dict[str, Any]) -> None:

@@ -122,8 +122,7 @@ def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunI
             return [light for light in found if light is not None]
         pairs = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project, _FILES,
                                 detail=True)
-        return [light._replace(event_keys=keys, metrics=metrics, stage_metrics=stages)
-                for light, (keys, metrics, stages) in pairs if light is not None]
+        return [full for _light, full in pairs if full is not None]
     names = _FILES if detail else _FILES[:2]
     found: list[tuple[RunId, dict[str, bytes]]] = []
     for run_id in run_ids:
@@ -132,17 +131,17 @@ def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunI
     return [s for s in out if s is not None]
 
 
-SUMMARY_VERSION = 3  # bump when RunSummary or _summary changes: cached summaries are rebuilt
+SUMMARY_VERSION = 4  # bump when RunSummary or _summary changes: cached summaries are rebuilt
 
 
 def _split(run_id: RunId, files: dict[str, bytes]
-           ) -> tuple[RunSummary | None, tuple[Any, ...]]:
-    """The index's two halves of a run: what a listing shows, and what filters read."""
+           ) -> tuple[RunSummary | None, RunSummary | None]:
+    """The index's two halves of a run: what a plain listing shows, and the whole
+    summary (metrics, event keys) that filters, sorting and selection read."""
     full = _summary(run_id, files, detail=True)
     if full is None:  # a folder without run.toml is no run
-        return None, ((), {}, {})
-    light = full._replace(event_keys=(), metrics={}, stage_metrics={})
-    return light, (full.event_keys, full.metrics, full.stage_metrics)
+        return None, None
+    return full._replace(event_keys=(), metrics={}, stage_metrics={}), full
 
 
 # -- filters -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .main import cli
-from .options import echo_json, json_option, project_option, runs_of
+from .options import write_output, echo_json, json_option, project_option, runs_of
 
 
 @cli.command()
@@ -82,9 +82,7 @@ def report(ctx: click.Context, run: str, project: str | None, fmt: str, output: 
 
     text = build_snapshot_report(runs_of(ctx), run, project).render(fmt)
     if output:
-        from pathlib import Path
-
-        Path(output).write_text(text, encoding="utf-8")
+        write_output(output, text)
         click.echo(f"Wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .main import cli
-from .options import echo_json, json_option, project_option, runs_of
+from .options import write_output, echo_json, json_option, project_option, runs_of
 
 policy_option = click.option("--policy", type=click.Path(dir_okay=False), required=True,
                              help="Policy file (TOML): one [metrics.<name>] table per metric.")
@@ -128,7 +128,7 @@ def card(ctx: click.Context, run: str, policy: str | None, certificate: str | No
                    certificate=certificate, model=model, intended_use=intended_use,
                    limitations=limitations, project=project)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        write_output(output, text)
         click.echo(f"Wrote {output}")
     else:
         click.echo(text, nl=False)

@@ -24,3 +24,15 @@ def echo_json(value: Any) -> None:
     import json
 
     click.echo(json.dumps(value, indent=2, sort_keys=False, default=str))
+
+
+def write_output(path: str, text: str) -> None:
+    """Write a report or card to ``path``, or fail with one line naming the problem."""
+    from pathlib import Path
+
+    from ..errors import InvalidValue
+
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidValue(f"cannot write {path}: {exc.strerror or exc}") from exc

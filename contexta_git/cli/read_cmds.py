@@ -10,7 +10,8 @@ from .options import echo_json, json_option, project_option, runs_of
 
 @cli.command()
 @project_option
-@click.option("--status", help="Only runs with this status (running, completed, failed).")
+@click.option("--status", type=click.Choice(["running", "completed", "failed"]),
+              help="Only runs with this status.")
 @click.option("--started-between", nargs=2, metavar="START END",
               help="Only runs started in this window: ISO dates or date-times (UTC unless an "
                    "offset is given); an END date includes that whole day.")
@@ -42,7 +43,8 @@ def runs(ctx: click.Context, project: str | None, status: str | None,
         return
     from .render import runs_table
 
-    runs_table(found)
+    filtered = any((status, started_between, event, metric, only_quarantined))
+    runs_table(found, "No runs match these filters." if filtered else "No runs recorded yet.")
 
 
 @cli.command()

@@ -12,7 +12,13 @@ from ..records import RunData
 
 
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    """Rich assumes 80 columns when output is piped (CI logs): use a wide page instead,
+    unless COLUMNS says otherwise, so run names are never cut."""
+    import os
+    import sys
+
+    wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(highlight=False, soft_wrap=True, width=200 if wide else None)
 
 
 def fmt(value: Any) -> str:
@@ -21,12 +27,16 @@ def fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def runs_table(found: Sequence[Any]) -> None:
+def runs_table(found: Sequence[Any], empty: str = "No runs recorded yet.") -> None:
     """RunData or listing.RunSummary rows: anything with ref, status, started_at, metrics."""
     if not found:
-        console().print("No runs recorded yet.")
+        console().print(empty)
         return
-    table = Table("run", "status", "started", "metrics", box=None, pad_edge=False)
+    table = Table(box=None, pad_edge=False)
+    table.add_column("run", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("started", no_wrap=True)
+    table.add_column("metrics", overflow="fold")
     for run in found:
         metrics = ", ".join(f"{k}={fmt(v)}" for k, v in list(run.latest_metrics().items())[:4])
         status = run.status + (" [quarantined]" if run.quarantined else "")
