@@ -20,7 +20,7 @@ from .certificate import CARD_FILE, CERT_FILE, SCHEMA, evidence, markdown
 from .errors import ContextaError
 from .gate import GateFailed, GateResult, evaluate
 from .gitstore import View
-from .names import CERT_TAG_PREFIX, RunId, certificate_path, check_run
+from .names import CERT_TAG_PREFIX, RunId, certificate_path, check_certificate
 from .policy import Policy
 from .signing import sign as sign_bytes
 from .signing import signing_config, tag_bytes, tagger_ident
@@ -62,10 +62,14 @@ def certify(runs: Runs, run: str | RunId, policy: Policy, *, client: str, model:
     base_name = baseline or policy.baseline
     base_id = runs.resolve(base_name, run_id.project) if base_name else None
     now = datetime.now(UTC)
-    cert_id = check_run(cert_id or default_id(run_id, now))
+    cert_id = check_certificate(cert_id or default_id(run_id, now))
     for what, value in (("client", client), ("model", model)):
         if not value.strip() or "\n" in value:
             raise ContextaError(f"--{what} must be one non-empty line")
+    reason = runs.get(run_id).quarantine_reason
+    if reason is not None:
+        raise ContextaError(f"{run_id.ref} is quarantined ({reason}): a quarantined run cannot "
+                            "be certified; release it first with contexta-git quarantine --undo")
     tag_ref = CERT_TAG_PREFIX + cert_id
     if store.ref_target(tag_ref) is not None or store.view().exists(certificate_path(cert_id)):
         raise CertificateExists(cert_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from .errors import InvalidValue
 from .gitstore import GitStore, git
 from .recording import start_run
 from .store import Runs
@@ -15,6 +16,8 @@ PROJECT = "demo"
 def make_repository(root: Path) -> Path:
     """A new git repository with a training script committed, and its own identity."""
     repo = root / "ml-project"
+    if repo.exists():
+        raise InvalidValue(f"{repo} already exists: give --keep a new folder")
     GitStore.init(repo)
     for key, value in (("user.name", "Demo User"), ("user.email", "demo@example.com")):
         git(["config", key, value], cwd=repo, check=True)

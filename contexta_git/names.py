@@ -53,6 +53,10 @@ def check_run(name: object) -> str:
     return _check("run", name, _RUN, MAX_NAME)
 
 
+def check_certificate(name: object) -> str:
+    return _check("certificate", name, _RUN, MAX_NAME)
+
+
 def check_stage(name: object) -> str:
     return _check("stage", name, _RUN, MAX_NAME)
 
@@ -121,4 +125,4 @@ def project_path(project: str) -> str:
 
 
 def certificate_path(cert_id: str) -> str:
-    return f"certificates/{check_run(cert_id)}"
+    return f"certificates/{check_certificate(cert_id)}"

@@ -19,7 +19,11 @@ def quarantine(runs: Runs, refs: Sequence[str], reason: str, *, undo: bool = Fal
         raise InvalidValue("name at least one run to quarantine")
     if not reason.strip():
         raise InvalidValue("a quarantine needs a reason (--reason)")
-    targets = list(dict.fromkeys(runs.resolve(ref, project) for ref in refs))
+    named = list(dict.fromkeys(runs.resolve(ref, project) for ref in refs))
+    # idempotent: a run already in the asked-for state gets no new record
+    targets = [r for r in named if runs.get(r).quarantined == undo]
+    if not targets:
+        return Annotated((), None)
     key = RELEASE_EVENT if undo else QUARANTINE_EVENT
     # a fresh id each time: quarantine, release, quarantine again are three distinct records
     commit = append_event(runs, targets, key, reason, attributes={"reason": reason},

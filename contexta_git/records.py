@@ -218,6 +218,17 @@ class RunData:
         return dict(self.environment.get("packages", {}))
 
     @property
+    def quarantine_reason(self) -> str | None:
+        """The message of the quarantine in force, or None."""
+        reason = None
+        for event in self.events:
+            if event.key == QUARANTINE_EVENT:
+                reason = event.message or "no reason given"
+            elif event.key == RELEASE_EVENT:
+                reason = None
+        return reason
+
+    @property
     def quarantined(self) -> bool:
         return is_quarantined(e.key for e in self.events)
 

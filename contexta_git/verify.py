@@ -212,6 +212,9 @@ def _check_evidence(runs: Runs, commit: str, doc: dict[str, Any], problems: list
     except ContextaError:
         warnings.append(f"{run_id.ref} is no longer on the runs branch tip")
         return
+    if tip.quarantine_reason is not None:
+        problems.append(f"{run_id.ref} was quarantined after certification "
+                        f"({tip.quarantine_reason}): its certificate no longer vouches for it")
     if tip.metrics != data.metrics:
         warnings.append(f"{run_id.ref} recorded more metrics after certification (the "
                         "certificate covers the run as it was at the certified commit)")

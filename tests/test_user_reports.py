@@ -55,3 +55,75 @@ def test_run_exit_codes_follow_the_shell(repo: Path) -> None:
     assert code == 143
     data = Runs.open(repo).get(RunId("p", "killed"))
     assert data.status == "failed" and data.params["command"].endswith("signal.SIGTERM)'")
+
+
+def certified(repo: Path, tmp_path: Path) -> Path:
+    from .certs import ssh_key, use_ssh
+
+    use_ssh(repo, ssh_key(tmp_path / "keys"))
+    (repo / "model.pt").write_bytes(b"weights")
+    import contexta_git
+
+    with contexta_git.start_run("good", project="p", repo=repo) as run:
+        run.log_metric("acc", 0.95, stage="evaluate")
+        run.artifact(repo / "model.pt", kind="model")
+    policy = repo / "quality.toml"
+    policy.write_text("[metrics.acc]\nmin = 0.9\n")
+    code, out = invoke(repo, "certify", "good", "--policy", str(policy), "--client", "C",
+                       "--model", "M", "--id", "c1")
+    assert code == 0, out
+    return policy
+
+
+def test_quarantine_revokes_certificates_and_blocks_new_ones(repo: Path, tmp_path: Path,
+                                                            branch_state) -> None:
+    policy = certified(repo, tmp_path)
+    assert invoke(repo, "verify", "c1")[0] == 0
+    assert invoke(repo, "verify", "--artifact", str(repo / "model.pt"))[0] == 0
+    assert invoke(repo, "quarantine", "good", "--reason", "leaky split")[0] == 0
+    code, out = invoke(repo, "verify", "c1")
+    assert code == 1 and "was quarantined after certification (leaky split)" in out
+    assert invoke(repo, "verify", "--artifact", str(repo / "model.pt"))[0] == 1
+    before = branch_state()
+    assert invoke(repo, "certify", "good", "--policy", str(policy), "--client", "C",
+                  "--model", "M", "--id", "c2") == (
+        2, "Error: run:p.good is quarantined (leaky split): a quarantined run cannot be "
+           "certified; release it first with contexta-git quarantine --undo\n")
+    assert branch_state() == before
+    assert invoke(repo, "quarantine", "good", "--reason", "fixed", "--undo")[0] == 0
+    assert invoke(repo, "verify", "c1")[0] == 0
+
+
+def test_quarantine_twice_writes_nothing(repo: Path, branch_state) -> None:
+    invoke(repo, "record", "-p", "p", "-n", "r", "--metric", "acc=1", "--no-environment")
+    assert invoke(repo, "quarantine", "r", "--reason", "bad")[0] == 0
+    before = branch_state()
+    assert invoke(repo, "quarantine", "r", "--reason", "again") == (
+        0, "nothing to do: every run named is already quarantined\n")
+    assert branch_state() == before
+
+
+def test_small_messages(repo: Path, tmp_path: Path) -> None:
+    invoke(repo, "record", "-p", "p", "-n", "r", "--metric", "acc=1", "--no-environment")
+    code, out = invoke(repo, "report", "r", "-o", str(tmp_path / "nodir" / "r.md"))
+    assert code == 2 and out.startswith(f"Error: cannot write {tmp_path / 'nodir' / 'r.md'}: ")
+    assert invoke(repo, "runs", "--started-between", "2020-01-01", "2020-01-02") == (
+        0, "No runs match these filters.\n")
+    (tmp_path / "q.toml").write_text("[metrics.acc]\nmin = 0.5\n")
+    code, out = invoke(repo, "certify", "r", "--policy", str(tmp_path / "q.toml"), "--client",
+                       "C", "--model", "M", "--id", "bad id", "--no-sign")
+    assert code == 2 and "Error: invalid certificate name 'bad id': must start" in out
+    CliRunner().invoke(cli, ["demo", "--keep", str(tmp_path / "keep")])
+    result = CliRunner().invoke(cli, ["demo", "--keep", str(tmp_path / "keep")])
+    assert result.exit_code == 2
+    assert result.output == (f"Error: {tmp_path / 'keep' / 'ml-project'} already exists: "
+                             "give --keep a new folder\n")
+
+
+def test_hook_messages_say_what_happened(repo: Path) -> None:
+    assert invoke(repo, "hooks", "install")[1].startswith("Installed ")
+    assert invoke(repo, "hooks", "install")[1].startswith("Already installed, unchanged: ")
+    assert invoke(repo, "hooks", "uninstall", "--hook", "post-commit") == (
+        0, "post-commit: removed\n")
+    assert invoke(repo, "hooks", "uninstall", "--hook", "pre-push") == (
+        0, "pre-push: not installed, nothing to do\n")

@@ -126,5 +126,8 @@ def quarantine(ctx: click.Context, runs: tuple[str, ...], reason: str, undo: boo
     from ..quarantine import quarantine as do_quarantine
 
     result = do_quarantine(runs_of(ctx), list(runs), reason, undo=undo, project=project)
-    click.echo(f"{'released' if undo else 'quarantined'} {len(result.runs)} run(s): "
-               + ", ".join(result.runs))
+    state = "released" if undo else "quarantined"
+    if not result.runs:
+        click.echo(f"nothing to do: every run named is already {state}")
+        return
+    click.echo(f"{state} {len(result.runs)} run(s): " + ", ".join(result.runs))

@@ -83,11 +83,14 @@ hook_option = click.option("--hook", "names", multiple=True,
 @click.pass_context
 def hooks_install(ctx: click.Context, names: tuple[str, ...], force: bool) -> None:
     """Install the hooks; a hook already there is kept as <hook>.legacy and still runs."""
-    from ..hooks import install
+    from ..hooks import install, status
 
-    for state in install(runs_of(ctx).store, names or ("post-commit",), force=force):
+    store = runs_of(ctx).store
+    before = {s.hook: s.installed for s in status(store)}
+    for state in install(store, names or ("post-commit",), force=force):
         kept = f" (kept the previous hook as {state.hook}.legacy)" if state.legacy else ""
-        click.echo(f"Installed {state.path}{kept}")
+        verb = "Already installed, unchanged:" if before.get(state.hook) else "Installed"
+        click.echo(f"{verb} {state.path}{kept}")
 
 
 @hooks.command("uninstall")
@@ -96,10 +99,16 @@ def hooks_install(ctx: click.Context, names: tuple[str, ...], force: bool) -> No
 @click.pass_context
 def hooks_uninstall(ctx: click.Context, names: tuple[str, ...], force: bool) -> None:
     """Remove our hooks and put back any hook kept as <hook>.legacy."""
-    from ..hooks import HOOKS, uninstall
+    from ..hooks import HOOKS, status, uninstall
 
-    for state in uninstall(runs_of(ctx).store, names or HOOKS, force=force):
-        click.echo(f"{state.hook}: {'restored the previous hook' if state.foreign else 'none'}")
+    store = runs_of(ctx).store
+    before = {s.hook: s.installed for s in status(store)}
+    for state in uninstall(store, names or HOOKS, force=force):
+        if not before.get(state.hook):
+            click.echo(f"{state.hook}: not installed, nothing to do")
+        else:
+            restored = ", restored the previous hook" if state.foreign else ""
+            click.echo(f"{state.hook}: removed{restored}")
 
 
 @hooks.command("status")
