@@ -19,10 +19,29 @@ from .records import RunData
 from .store import Runs
 
 
+@dataclass(frozen=True)
+class DataFile:
+    """A dataset named on the command line: ``NAME[@VERSION]=PATH``."""
+
+    name: str
+    path: str
+    version: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> DataFile:
+        label, sep, path = text.partition("=")
+        name, _, version = label.partition("@")
+        if not sep or not path or not name:
+            raise InvalidValue(f"dataset {text!r} must look like NAME=PATH or NAME@VERSION=PATH")
+        return cls(check_key(name, "dataset"), path, version or None)
+
+
 def record(runs: Runs, project: str, name: str, *, metrics: Mapping[str, float] | None = None,
            params: Mapping[str, Any] | None = None, events: Mapping[str, str] | None = None,
-           stage: str | None = None, capture_environment: bool = True) -> RunId:
-    """One completed run holding these values, written in a single commit."""
+           stage: str | None = None, capture_environment: bool = True,
+           datasets: Sequence[DataFile] = (), artifacts: Sequence[str] = ()) -> RunId:
+    """One completed run holding these values, written in a single commit. Dataset and
+    artifact files are fingerprinted (sha256, git blob id) before anything is written."""
     run_id = RunId(project, name)
     if stage is not None:
         check_stage(stage)
@@ -36,6 +55,10 @@ def record(runs: Runs, project: str, name: str, *, metrics: Mapping[str, float] 
         run.log_metrics(metrics, stage=stage)
     for key, message in (events or {}).items():
         run.event(key, message)
+    for data in datasets:
+        run.dataset(data.name, version=data.version, path=data.path)
+    for path in artifacts:
+        run.artifact(path)
     run.finish("completed")
     return run_id
 
@@ -59,7 +82,8 @@ class CommandNotStarted(ContextaError):
 
 def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
                 metrics_file: str | None = None, params: Mapping[str, Any] | None = None,
-                stage: str | None = None) -> Wrapped:
+                stage: str | None = None, datasets: Sequence[DataFile] = (),
+                artifacts: Sequence[str] = ()) -> Wrapped:
     """Run ``command`` as a recorded run: environment and source first, then its exit
     status, duration and the metrics file it wrote. Whatever happens after the run
     started, it ends ``completed`` or ``failed``, never left ``running``."""
@@ -68,7 +92,10 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
     path = Path(metrics_file) if metrics_file else None
     before = path.stat().st_mtime_ns if path is not None and path.exists() else None
     run = Run(runs, RunId(project, name),
-              params={"command": shlex.join(command), **(params or {})}).start()
+              params={"command": shlex.join(command), **(params or {})})
+    for data in datasets:  # the data the command will read, fingerprinted before it runs
+        run.dataset(data.name, version=data.version, path=data.path)
+    run.start()
     env = {**os.environ, "CONTEXTA_GIT_RUN": run.id.ref}
     started = time.monotonic()
     try:
@@ -91,6 +118,12 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
                 run.event("metrics.invalid", problem, level="error")
         else:
             run.event("metrics.missing", f"{metrics_file} was not written by the command",
+                      level="warning")
+    for artifact in artifacts:  # what the command produced
+        if Path(artifact).exists():
+            run.artifact(artifact)
+        else:
+            run.event("artifact.missing", f"{artifact} was not written by the command",
                       level="warning")
     run.finish("completed" if code == 0 and problem is None else "failed")
     return Wrapped(runs.get(run.id), code, seconds, problem)

@@ -127,3 +127,28 @@ def test_hook_messages_say_what_happened(repo: Path) -> None:
         0, "post-commit: removed\n")
     assert invoke(repo, "hooks", "uninstall", "--hook", "pre-push") == (
         0, "pre-push: not installed, nothing to do\n")
+
+
+def test_record_and_run_take_datasets_and_artifacts(repo: Path) -> None:
+    (repo / "train.csv").write_text("x\n1\n")
+    (repo / "model.bin").write_bytes(b"w")
+    code, out = invoke(repo, "record", "-p", "p", "-n", "r", "--metric", "acc=1",
+                       "--dataset", "train@v3=" + str(repo / "train.csv"),
+                       "--artifact", str(repo / "model.bin"), "--no-environment")
+    assert code == 0, out
+    data = Runs.open(repo).get(RunId("p", "r"))
+    assert (data.datasets[0].name, data.datasets[0].version) == ("train", "v3")
+    assert data.artifacts[0].name == "model.bin" and data.artifacts[0].size == 1
+    shown = invoke(repo, "show", "r")[1]
+    assert "artifact model.bin" in shown and "dataset train v3" in shown
+    out_file = repo / "out.bin"
+    code, out = invoke(repo, "run", "-p", "p", "-n", "w", "--dataset", "train=" + str(repo / "train.csv"),
+                       "--artifact", str(out_file), "--", sys.executable, "-c",
+                       f"open({str(out_file)!r}, 'wb').write(b'model')")
+    assert code == 0, out
+    data = Runs.open(repo).get(RunId("p", "w"))
+    assert data.artifacts[0].size == 5 and data.datasets[0].name == "train"
+    assert invoke(repo, "record", "-p", "p", "-n", "x", "--dataset", "nopath") == (
+        2, "Error: dataset 'nopath' must look like NAME=PATH or NAME@VERSION=PATH\n")
+    assert invoke(repo, "record", "-p", "p", "-n", "x", "--artifact", str(repo / "nope")) == (
+        2, f"Error: no such file or folder: {repo / 'nope'}\n")

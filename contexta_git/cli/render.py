@@ -57,10 +57,12 @@ def run_detail(run: RunData) -> None:
     if run.metrics:
         table = Table("stage", "metric", "value", "step", box=None, pad_edge=False)
         for m in run.metrics:
-            table.add_row(fmt(m.stage), m.key, fmt(m.value), fmt(m.step))
+            table.add_row(m.stage or "(run)", m.key, fmt(m.value), fmt(m.step))
         out.print(table)
     for d in run.datasets:
         out.print(f"dataset {d.name} {fmt(d.version)} {fmt(d.digest)[:23]}")
+    for a in run.artifacts:
+        out.print(f"artifact {a.name} {fmt(a.kind)} sha256:{fmt(a.sha256)[:16]} {fmt(a.size)} bytes")
     for e in run.events:
         out.print(f"event [{e.level}] {e.key}: {e.message}")
     py = run.environment.get("python", {}).get("version")
