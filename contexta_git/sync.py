@@ -157,6 +157,13 @@ def push(runs: Runs, remote: str = "origin", *, retry: bool = True) -> PushResul
 def _fail_unless_ok(result: subprocess.CompletedProcess[bytes], verb: str) -> None:
     if result.returncode != 0:
         lines = result.stderr.decode(errors="replace").strip().splitlines()
+        clash = next((ln.split()[2] for ln in lines
+                      if "would clobber existing tag" in ln and len(ln.split()) > 2), None)
+        if clash:
+            raise ContextaError(
+                f"certificate {clash} here differs from the remote's, and certificates are never "
+                f"moved: keep yours under a new name (git tag {clash}-local {clash} && git tag -d "
+                f"{clash}), then pull again")
         detail = next((ln for ln in lines if ln.startswith(("fatal", "error", "!"))),
                       lines[-1] if lines else f"exit {result.returncode}")
         raise ContextaError(f"git {verb} failed: {detail.removeprefix('fatal: ')}")

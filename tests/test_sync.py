@@ -186,7 +186,10 @@ def test_cli_push_pull_and_certificate_tags_never_move(tmp_path: Path, server: s
     git(tmp_path / "b", "tag", "-f", "contexta/cert/c1", "main")
     before = git(tmp_path / "b", "rev-parse", "contexta/cert/c1").stdout
     out = runner.invoke(cli, ["--repo", str(tmp_path / "b"), "pull"])
-    assert out.exit_code == 2 and out.output.startswith("Error: git fetch failed")
+    assert out.exit_code == 2 and out.output == (
+        "Error: certificate contexta/cert/c1 here differs from the remote's, and certificates "
+        "are never moved: keep yours under a new name (git tag contexta/cert/c1-local "
+        "contexta/cert/c1 && git tag -d contexta/cert/c1), then pull again\n")
     assert git(tmp_path / "b", "rev-parse", "contexta/cert/c1").stdout == before
     out = runner.invoke(cli, ["--repo", str(tmp_path / "b"), "push"])
     assert out.exit_code == 2
