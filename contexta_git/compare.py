@@ -123,7 +123,8 @@ def _metrics(run: RunData) -> dict[str, dict[str, float]]:
 def _deltas(a: dict[str, float], b: dict[str, float]) -> tuple[MetricDelta, ...]:
     keys = list(a) + [k for k in b if k not in a]
     return tuple(MetricDelta(k, a.get(k), b.get(k),
-                             b[k] - a[k] if k in a and k in b else None) for k in keys)
+                             round(b[k] - a[k], 12) if k in a and k in b else None)
+                 for k in keys)
 
 
 def _dict_changes(a: dict[str, Any], b: dict[str, Any]) -> tuple[ValueChange, ...]:

@@ -13,6 +13,10 @@ def _signed(value: float | None) -> str:
     return "" if value is None else f"{value:+.4g}"
 
 
+def _side(value: Any) -> str:
+    return "(none)" if value is None else fmt(value)
+
+
 def comparison(cmp: Any, show_all: bool) -> None:
     out = console()
     out.print(f"[bold]{cmp.left_run}[/bold] -> [bold]{cmp.right_run}[/bold]")
@@ -27,16 +31,18 @@ def comparison(cmp: Any, show_all: bool) -> None:
     out.print(table if shown else "metrics: no change")
     for title, changes in (("params", cmp.param_changes), ("datasets", cmp.dataset_changes)):
         for c in changes:
-            out.print(f"{title[:-1]} {c.key}: {fmt(c.left_value)} -> {fmt(c.right_value)}")
+            out.print(f"{title[:-1]} {c.key}: {_side(c.left_value)} -> {_side(c.right_value)}")
     env = cmp.environment
     if env.python_version_changed:
         out.print(f"python: {env.left_python} -> {env.right_python}")
     if env.platform_changed:
         out.print(f"platform: {env.left_platform} -> {env.right_platform}")
-    for label, items in (("changed", env.changed_packages), ("added", env.added_packages),
-                         ("removed", env.removed_packages)):
-        for c in items:
-            out.print(f"package {label}: {c.key} {fmt(c.left_value)} -> {fmt(c.right_value)}")
+    for c in env.changed_packages:
+        out.print(f"package changed: {c.key} {c.left_value} -> {c.right_value}")
+    for c in env.added_packages:
+        out.print(f"package added: {c.key} {c.right_value}")
+    for c in env.removed_packages:
+        out.print(f"package removed: {c.key} {c.left_value}")
     if not env.changed:
         out.print("environment: no change")
 
@@ -44,7 +50,10 @@ def comparison(cmp: Any, show_all: bool) -> None:
 def audit(result: Any) -> None:
     out = console()
     out.print(f"[bold]{result.run}[/bold]  {result.reproducibility_status}")
-    out.print(f"python {fmt(result.python_version)} on {fmt(result.platform)}, "
-              f"{result.package_count} packages")
+    if result.python_version:
+        out.print(f"python {result.python_version} on {fmt(result.platform) or 'an unrecorded platform'}"
+                  f", {result.package_count} packages")
+    else:
+        out.print("no environment recorded")
     for check in result.checks:
         out.print(f"  [{'PASS' if check.passed else 'MISS'}] {check.name:<11} {check.reason}")
