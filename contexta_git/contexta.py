@@ -115,10 +115,10 @@ class RecordStore(_Writer):
         if env.stage_execution_ref:
             entry["stage"] = check_stage(_after(env.stage_execution_ref, "stage", rid))
         if isinstance(record, contract.MetricRecord):
-            p = record.payload
-            entry |= {"key": check_key(p.metric_key), "value": records.check_number(
-                p.metric_key, p.value), "step": p.step, "unit": p.unit,
-                "scope": p.aggregation_scope}
+            m = record.payload
+            entry |= {"key": check_key(m.metric_key), "value": records.check_number(
+                m.metric_key, m.value), "step": m.step, "unit": m.unit,
+                "scope": m.aggregation_scope}
             filename = "metrics.toml"
         elif isinstance(record, contract.StructuredEventRecord):
             p = record.payload

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pygit2
 
@@ -68,7 +69,7 @@ class View:
     def names(self, path: str = "") -> list[str]:
         """Names of the entries of the folder at ``path`` (empty when missing)."""
         tree = self._tree if not path else self._entry(path)
-        return [e.name for e in tree] if isinstance(tree, pygit2.Tree) else []
+        return [str(e.name) for e in tree] if isinstance(tree, pygit2.Tree) else []
 
     def files(self, path: str, names: Iterable[str] | None = None) -> dict[str, bytes]:
         """Contents of the files in the folder at ``path`` (only ``names`` when given)."""
@@ -76,7 +77,7 @@ class View:
         if not isinstance(tree, pygit2.Tree):
             return {}
         wanted = set(names) if names is not None else None
-        return {e.name: self._repo[e.id].data for e in tree
+        return {str(e.name): _data(self._repo, e.id) for e in tree
                 if e.type_str == "blob" and (wanted is None or e.name in wanted)}
 
     @property
@@ -89,11 +90,7 @@ class View:
         tree = self._tree if not path else self._entry(path)
         if not isinstance(tree, pygit2.Tree):
             return []
-        return [(e.name, str(e.id)) for e in tree if e.type_str == "tree"]
-
-    def tree_id(self, path: str) -> str | None:
-        obj = self._tree if not path else self._entry(path)
-        return str(obj.id) if isinstance(obj, pygit2.Tree) else None
+        return [(str(e.name), str(e.id)) for e in tree if e.type_str == "tree"]
 
     def read_folders(self, path: str, depth: int,
                      names: tuple[str, ...]) -> Iterator[tuple[str, dict[str, bytes]]]:
@@ -112,25 +109,13 @@ class View:
             for name in names:
                 entry = tree[name] if name in tree else None
                 if entry is not None and entry.type_str == "blob":
-                    found[name] = self._repo[entry.id].data
+                    found[name] = _data(self._repo, entry.id)
             yield path, found
             return
-        for entry in tree:
-            if entry.type_str == "tree":
-                yield from self._read_folders(self._repo[entry.id], f"{path}/{entry.name}",
-                                              depth - 1, names)
-
-    def walk_dirs(self, path: str, depth: int) -> Iterator[str]:
-        """Paths of the folders exactly ``depth`` levels below ``path``."""
-        if depth == 0:
-            yield path
-            return
-        tree = self._tree if not path else self._entry(path)
-        if not isinstance(tree, pygit2.Tree):
-            return
-        for entry in tree:
-            if entry.type_str == "tree":
-                yield from self.walk_dirs(f"{path}/{entry.name}" if path else entry.name, depth - 1)
+        for child in tree:
+            if child.type_str == "tree":
+                yield from self._read_folders(cast(pygit2.Tree, self._repo[child.id]),
+                                              f"{path}/{child.name}", depth - 1, names)
 
 
 class GitStore:
@@ -287,9 +272,10 @@ class GitStore:
         for name, value in nested.items():
             current = builder.get(name)
             if isinstance(value, dict):
-                sub = self.repo[current.id] if current is not None and current.type_str == "tree" else None
+                sub = (cast(pygit2.Tree, self.repo[current.id])
+                       if current is not None and current.type_str == "tree" else None)
                 sub_id = self._write_tree(sub, value)
-                if len(self.repo[sub_id]) == 0:
+                if len(cast(pygit2.Tree, self.repo[sub_id])) == 0:
                     if current is not None:
                         builder.remove(name)
                 else:
@@ -318,7 +304,7 @@ class GitStore:
         new_tree = self.repo[new].peel(pygit2.Tree)
         if old is None:
             return {p for p, _ in _blobs(self.repo, new_tree, "")}
-        diff = self.repo.diff(self.repo[old].peel(pygit2.Tree), new_tree)
+        diff = self.repo[old].peel(pygit2.Tree).diff_to_tree(new_tree)
         return {path for d in diff.deltas for path in (d.old_file.path, d.new_file.path)}
 
     def merge(
@@ -378,7 +364,7 @@ class GitStore:
         obj = self.repo[commit].peel(pygit2.Commit)
         new_tree = obj.tree
         if obj.parents:
-            diff = self.repo.diff(obj.parents[0].tree, new_tree)
+            diff = obj.parents[0].tree.diff_to_tree(new_tree)
         else:
             diff = new_tree.diff_to_tree(swap=True)
         return str(diff.patchid) if len(diff) else None
@@ -399,11 +385,11 @@ class GitStore:
         dirty = any(flags & ~dirty_flags for flags in repo.status(untracked_files="no").values())
         digest = None
         if dirty:
-            patch = repo.diff(head.peel(pygit2.Commit).tree).patch or ""
+            patch = head.peel(pygit2.Commit).tree.diff_to_workdir().patch or ""
             digest = hashlib.sha256(patch.encode()).hexdigest()
         remote = None
         if repo.remotes:
-            names = list(repo.remotes.names())
+            names = [n for n in repo.remotes.names() if n]
             chosen = "origin" if "origin" in names else names[0]
             remote = clean_url(repo.remotes[chosen].url or "")
         return SourceInfo(
@@ -478,6 +464,10 @@ class GitStore:
         return [str(p) for p in obj.parent_ids] if isinstance(obj, pygit2.Commit) else []
 
 
+def _data(repo: pygit2.Repository, oid: pygit2.Oid) -> bytes:
+    return cast(pygit2.Blob, repo[oid]).data
+
+
 def _nest(changes: Mapping[str, bytes | None]) -> dict[str, object]:
     root: dict[str, object] = {}
     for path, data in changes.items():
@@ -519,6 +509,6 @@ def _blobs(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str) -> Iterator[
     for entry in tree:
         path = f"{prefix}{entry.name}"
         if entry.type_str == "tree":
-            yield from _blobs(repo, repo[entry.id], f"{path}/")
+            yield from _blobs(repo, cast(pygit2.Tree, repo[entry.id]), f"{path}/")
         else:
             yield path, str(entry.id)

@@ -118,8 +118,8 @@ def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunI
     """
     if run_ids is None:
         if not detail:
-            found = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project, _FILES)
-            return [light for light in found if light is not None]
+            lights = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project, _FILES)
+            return [light for light in lights if light is not None]
         pairs = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project, _FILES,
                                 detail=True)
         return [full for _light, full in pairs if full is not None]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import tomli_w
@@ -179,7 +179,7 @@ class Artifact:
 
 
 def _build(cls: type, rows: Iterable[Mapping[str, Any]]) -> tuple[Any, ...]:
-    names = cls.__dataclass_fields__
+    names = {f.name for f in fields(cls)}
     return tuple(cls(**{k: v for k, v in row.items() if k in names}) for row in rows)
 
 

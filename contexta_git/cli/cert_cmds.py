@@ -119,7 +119,6 @@ def card(ctx: click.Context, run: str, policy: str | None, certificate: str | No
          model: str | None, intended_use: str | None, limitations: str | None,
          output: str | None, project: str | None) -> None:
     """Render a Markdown model card for RUN with Hugging Face model-index front matter."""
-    from pathlib import Path
 
     from ..card import card as do_card
     from ..policy import load_policy
