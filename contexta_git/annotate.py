@@ -17,7 +17,7 @@ from . import records
 from .errors import ContextaError, InvalidValue
 from .listing import list_runs
 from .names import RunId, check_key
-from .redact import redact
+from .redact import redact, redact_text
 from .store import RunChange, Runs, now
 
 LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -44,6 +44,7 @@ def append_event(runs: Runs, targets: Sequence[RunId], key: str, message: str, *
     if level not in LEVELS:
         raise InvalidValue(f"event level must be one of {', '.join(LEVELS)}: {level!r}")
     attrs = redact(records.clean(dict(attributes)))
+    message, subject = redact_text(message), redact_text(subject)  # both land in git
     entry = {"id": event_id(id_prefix, key, message, attrs, level), "key": key, "level": level,
              "message": message, "attributes": attrs, "observed_at": now()}
     changes = [RunChange(run, create=False, appends={"events.toml": [dict(entry)]})

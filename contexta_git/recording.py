@@ -157,7 +157,8 @@ class Run:
                 split: str | None = None, rows: int | None = None) -> dict[str, Any]:
         check_key(name, "dataset")
         entry: dict[str, Any] = {"id": new_id(), "name": name, "version": version,
-                                 "source": source, "split": split, "rows": rows}
+                                 "source": redact_value(source) if source else None,
+                                 "split": split, "rows": rows}
         if path is not None:
             entry.update(fingerprint(Path(path)))
         self._pending.add("datasets.toml", entry)

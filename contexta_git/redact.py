@@ -29,17 +29,45 @@ def _segments(key: str) -> list[str]:
 
 
 def is_secret_key(key: str) -> bool:
-    if key.lower() in _SAFE_KEYS:
+    if key.lower().replace("-", "_") in _SAFE_KEYS:
         return False
     return any(seg in _SECRET_WORDS for seg in _segments(key))
 
 
+# ``scheme://user:pass@`` anywhere in a string
+_URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^\s/@:]*(?::[^\s/@]*)?@")
+# ``--api-key=X``, ``--password X``, ``DB_TOKEN=X``, ``?token=X``: a name holding a secret word,
+# then its value (the name is checked again by is_secret_key, so "keyboard" stays)
+_WORDS = ("token|secret|password|passwd|pwd|apikey|key|credentials?|auth|authorization|"
+          "private|cookie|passphrase")
+_NAMED_SECRET = re.compile(
+    rf"(?<![\w.-])(?P<name>-{{0,2}}[\w.-]*?(?:{_WORDS})[\w.-]*)"
+    r"(?P<sep>\s*[=:]\s*|\s+)(?P<value>[^\s,;&'\"]+)", re.IGNORECASE)
+_BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+
+
+def _named(match: re.Match[str]) -> str:
+    name = match.group("name")
+    if not is_secret_key(name.lstrip("-")):
+        return match.group(0)
+    if not match.group("sep").strip() and not name.startswith("-"):
+        return match.group(0)  # prose ("the token expired"): a bare word needs = or :
+    return f"{name}{match.group('sep')}{REDACTED}"
+
+
+def redact_text(text: str) -> str:
+    """Secrets inside free text: token shapes, URL credentials, and the values of
+    secret-looking flags and assignments (``--api-key X``, ``PASSWORD=X``)."""
+    text = _TOKEN_SHAPES.sub(REDACTED, text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    if "@" in text:
+        text = _URL_CREDENTIALS.sub(r"\1", text)
+    return _NAMED_SECRET.sub(_named, text)
+
+
 def redact_value(value: Any) -> Any:
     if isinstance(value, str):
-        value = _TOKEN_SHAPES.sub(REDACTED, value)
-        if "://" in value:
-            value = clean_url(value)
-        return value
+        return redact_text(value)
     if isinstance(value, dict):
         return redact(value)
     if isinstance(value, list):

@@ -43,6 +43,19 @@ def test_fake_token_never_reaches_any_git_object(repo: Path, monkeypatch: pytest
                                       "--params-file", str(repo / "params.json"),
                                       "--param", f"token={PLAIN}", "--metric", "acc=1"])
     assert result.exit_code == 0, result.output
+    with contexta_git.start_run("r3", project="p", repo=repo,
+                                params={"cfg": {"opts": f"--password={PLAIN}"}}) as run:
+        run.dataset("train", source=f"https://bob:{PLAIN}@data.example.com/train.csv")
+        run.event("note", f"fetched from https://bob:{PLAIN}@data.example.com/x ok")
+    code = CliRunner().invoke(cli, ["--repo", str(repo), "run", "-p", "p", "-n", "r4", "--",
+                                    "true", "--api-key", PLAIN, "--db",
+                                    f"postgresql://admin:{PLAIN}@db/x"]).exit_code
+    assert code == 0
+    for args in (["quarantine", "r4", "--reason", f"leaked DB_PASSWORD={PLAIN}"],
+                 ["annotate", "--started-between", "2000-01-01", "2100-01-01", "--event",
+                  "data.note", "-m", f"vendor token: {PLAIN}"]):
+        result = CliRunner().invoke(cli, ["--repo", str(repo), *args])
+        assert result.exit_code == 0, result.output
     text = all_objects(repo)
     assert "[redacted]" in text and "lr = 0.1" in text and "epochs = 3" in text
     assert TOKEN not in text
