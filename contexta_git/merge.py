@@ -12,7 +12,11 @@ Rules, per path changed since the merge base:
   anything else ours;
 - ``project.toml``, ``FORMAT``, certificates, environment and lockfile: ours;
 - a run deleted (``rm``) on one side and changed on the other is kept whole, with the
-  changes, and reported in the notes.
+  changes, and reported in the notes;
+- a run created on both sides since the merge base is the same run only when both say it
+  started at the same moment (a script re-run on two clones); otherwise these are two
+  runs that happen to share a name: ours keeps it, theirs is kept whole as
+  ``<name>-<first 8 hex of the sha256 of its run.toml>``, and the notes say so.
 """
 
 from __future__ import annotations
@@ -78,12 +82,41 @@ def _resolve_run(folder: str, base: View, ours: View, theirs: View, ours_changed
         for filename, data in theirs.files(folder).items():
             out.changes[f"{folder}/{filename}"] = data
         return
+    if not in_base and in_ours and in_theirs and _independent(ours, theirs, head):
+        _keep_both(folder, theirs, out)
+        return
     if in_theirs and not in_ours:
         out.added.add(name)
     elif mine and in_theirs:
         out.merged.add(name)
     for path in sorted(other):
         _resolve_path(path, base, ours, theirs, path in mine, out)
+
+
+def _independent(ours: View, theirs: View, head: str) -> bool:
+    """Two run.toml files written separately (different start times) for one name."""
+    mine = records.loads(ours.read(head), records.RUN)
+    other = records.loads(theirs.read(head), records.RUN)
+    return mine.get("started_at") != other.get("started_at")
+
+
+def _keep_both(folder: str, theirs: View, out: Resolution) -> None:
+    import hashlib
+
+    from .names import RunId
+
+    run = RunId.from_path(folder)
+    files = theirs.files(folder)
+    digest = hashlib.sha256(files[records.RUN]).hexdigest()[:8]
+    renamed = RunId(run.project, f"{run.name[: 128 - 9]}-{digest}")
+    for filename, data in files.items():
+        if filename == records.RUN:
+            data = records.merge_header(data, {"name": renamed.name,
+                                               "merged_from": {"name": run.name}})
+        out.changes[f"{renamed.path}/{filename}"] = data
+    out.added.add(renamed.ref)
+    out.notes.append(f"{run.ref} was recorded separately on both sides: the other side's "
+                     f"run is kept as {renamed.ref}")
 
 
 def _resolve_path(path: str, base: View, ours: View, theirs: View, both: bool,

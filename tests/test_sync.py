@@ -222,3 +222,32 @@ def test_new_user_hook_commit_push_and_teammate_pulls_and_shows(tmp_path: Path,
     out = runner.invoke(cli, ["--repo", str(tmp_path / "theirs"), "show", f"main-{short}"])
     assert out.exit_code == 0, out.output
     assert f"run:churn.main-{short}" in out.output and "0.91" in out.output
+
+
+def test_same_name_recorded_separately_on_two_clones_keeps_both(tmp_path: Path) -> None:
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    seed = tmp_path / "seed"
+    git(tmp_path, "clone", "-q", str(bare), str(seed))
+    (seed / "x").write_text("x\n")
+    git(seed, "add", "x")
+    git(seed, "commit", "-q", "-m", "init")
+    git(seed, "push", "-q", "origin", "HEAD")
+    a = _clone(str(bare), tmp_path / "a")
+    b = _clone(str(bare), tmp_path / "b")
+    record(a, "p", "exp1", metrics={"auc": 0.9}, params={"lr": 0.1}, capture_environment=False)
+    push(a)
+    record(b, "p", "exp1", metrics={"auc": 0.2}, params={"lr": 0.5, "bs": 8},
+           capture_environment=False)
+    result = pull(b)
+    (renamed,) = [r for r in result.added if r != "run:p.exp1"]
+    assert renamed.startswith("run:p.exp1-") and len(renamed) == len("run:p.exp1-") + 8
+    assert any("recorded separately on both sides" in n for n in result.notes)
+    mine = b.get(RunId("p", "exp1"))
+    theirs = b.get(RunId.parse(renamed))
+    assert (mine.params, mine.latest_metrics()) == ({"lr": 0.5, "bs": 8}, {"auc": 0.2})
+    assert (theirs.params, theirs.latest_metrics()) == ({"lr": 0.1}, {"auc": 0.9})
+    push(b)
+    pull(a)  # a fast-forwards to the merge: both clones hold the same two runs
+    assert {r.ref for r in a.ids("p")} == {r.ref for r in b.ids("p")} == {"run:p.exp1", renamed}
+    git(tmp_path / "a", "fsck", "--strict")
