@@ -90,8 +90,11 @@ def _summary(run_id: RunId, files: dict[str, bytes], detail: bool) -> RunSummary
     head = records.loads(raw, records.RUN) if detail else _head(raw)
     events_raw = files.get("events.toml")
     keys: tuple[str, ...] = ()
+    quarantined = False
     if events_raw and (detail or records.QUARANTINE_EVENT.encode() in events_raw):
-        keys = tuple(e.get("key", "") for e in _loads(events_raw, "events.toml").get("events", []))
+        events = _loads(events_raw, "events.toml").get("events", [])
+        keys = tuple(e.get("key", "") for e in events)
+        quarantined = bool(records.active_quarantines(events))
     metrics: dict[str, float] = {}
     by_stage: dict[str, dict[str, float]] = {}
     if detail:
@@ -101,7 +104,7 @@ def _summary(run_id: RunId, files: dict[str, bytes], detail: bool) -> RunSummary
     return RunSummary(
         project=run_id.project, name=run_id.name, status=head.get("status", "unknown"),
         started_at=head.get("started_at"), ended_at=head.get("ended_at"),
-        quarantined=records.is_quarantined(keys), event_keys=keys if detail else (),
+        quarantined=quarantined, event_keys=keys if detail else (),
         metrics=metrics, stage_metrics=by_stage,
         source_commit=(head.get("source") or {}).get("commit"),
         patch_id=(head.get("tags") or {}).get("patch_id"))
@@ -131,7 +134,7 @@ def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunI
     return [s for s in out if s is not None]
 
 
-SUMMARY_VERSION = 4  # bump when RunSummary or _summary changes: cached summaries are rebuilt
+SUMMARY_VERSION = 5  # bump when RunSummary or _summary changes: cached summaries are rebuilt
 
 
 def _split(run_id: RunId, files: dict[str, bytes]

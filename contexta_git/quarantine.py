@@ -21,12 +21,16 @@ def quarantine(runs: Runs, refs: Sequence[str], reason: str, *, undo: bool = Fal
         raise InvalidValue("a quarantine needs a reason (--reason)")
     named = list(dict.fromkeys(runs.resolve(ref, project) for ref in refs))
     # idempotent: a run already in the asked-for state gets no new record
-    targets = [r for r in named if runs.get(r).quarantined == undo]
+    states = {r: runs.get(r).quarantines for r in named}
+    targets = [r for r in named if bool(states[r]) == undo]
     if not targets:
         return Annotated((), None)
     key = RELEASE_EVENT if undo else QUARANTINE_EVENT
+    attributes: dict[str, object] = {"reason": reason}
+    if undo:  # name what is released, so a merge cannot cancel quarantines it never saw
+        attributes["releases"] = sorted({i for r in targets for i in states[r]})
     # a fresh id each time: quarantine, release, quarantine again are three distinct records
-    commit = append_event(runs, targets, key, reason, attributes={"reason": reason},
+    commit = append_event(runs, targets, key, reason, attributes=attributes,
                           level="info" if undo else "warning",
                           verb="release" if undo else "quarantine", subject=reason,
                           id_prefix=f"{'release' if undo else 'quarantine'}-{now()}")

@@ -111,15 +111,26 @@ def check_number(key: str, value: object) -> float | int:
     return value
 
 
-def is_quarantined(event_keys: Iterable[str]) -> bool:
-    """Quarantined when the last quarantine or release event, in recorded order, is a quarantine."""
-    state = False
-    for key in event_keys:
+def active_quarantines(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The quarantine events in force: ``{event id: reason}``.
+
+    A release names the quarantine events it cancels (``attributes.releases``), so a merge
+    that brings in another clone's release never cancels a quarantine that clone did not
+    see. A release without that list (an older record) cancels every quarantine before it.
+    """
+    active: dict[str, str] = {}
+    for event in events:
+        key = event.get("key")
         if key == QUARANTINE_EVENT:
-            state = True
+            active[str(event.get("id"))] = event.get("message") or "no reason given"
         elif key == RELEASE_EVENT:
-            state = False
-    return state
+            released = (event.get("attributes") or {}).get("releases")
+            if isinstance(released, list):
+                for event_id in released:
+                    active.pop(str(event_id), None)
+            else:
+                active.clear()
+    return active
 
 
 # -- the read side: plain frozen data ---------------------------------------------------
@@ -218,19 +229,20 @@ class RunData:
         return dict(self.environment.get("packages", {}))
 
     @property
+    def quarantines(self) -> dict[str, str]:
+        """The quarantines in force, ``{event id: reason}`` (see active_quarantines)."""
+        return active_quarantines({"id": e.id, "key": e.key, "message": e.message,
+                                   "attributes": e.attributes} for e in self.events)
+
+    @property
     def quarantine_reason(self) -> str | None:
-        """The message of the quarantine in force, or None."""
-        reason = None
-        for event in self.events:
-            if event.key == QUARANTINE_EVENT:
-                reason = event.message or "no reason given"
-            elif event.key == RELEASE_EVENT:
-                reason = None
-        return reason
+        """The reasons of the quarantines in force, or None."""
+        reasons = list(dict.fromkeys(self.quarantines.values()))
+        return "; ".join(reasons) if reasons else None
 
     @property
     def quarantined(self) -> bool:
-        return is_quarantined(e.key for e in self.events)
+        return bool(self.quarantines)
 
     def latest_metrics(self, stage: str | None = None) -> dict[str, float]:
         """The last recorded value of each metric key (of one stage, or of any)."""

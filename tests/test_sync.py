@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from contexta_git.cli.main import cli
+from contexta_git.listing import list_runs
 from contexta_git.names import RunId
 from contexta_git.record import record
 from contexta_git.store import RunChange, Runs
@@ -251,3 +252,28 @@ def test_same_name_recorded_separately_on_two_clones_keeps_both(tmp_path: Path) 
     pull(a)  # a fast-forwards to the merge: both clones hold the same two runs
     assert {r.ref for r in a.ids("p")} == {r.ref for r in b.ids("p")} == {"run:p.exp1", renamed}
     git(tmp_path / "a", "fsck", "--strict")
+
+
+def test_a_release_from_one_clone_does_not_cancel_the_others_quarantine(tmp_path: Path) -> None:
+    from contexta_git.quarantine import quarantine
+
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    a = _clone(str(bare), tmp_path / "a")
+    git(tmp_path / "a", "commit", "-q", "--allow-empty", "-m", "init")
+    git(tmp_path / "a", "push", "-q", "origin", "HEAD")
+    _rec(a, "base", 0.9)
+    push(a)
+    b = _clone(str(bare), tmp_path / "b")
+    pull(b)
+    quarantine(a, ["base"], "bad data")
+    quarantine(b, ["base"], "wrong split")
+    quarantine(b, ["base"], "wrong split was a false alarm", undo=True)
+    assert not b.get(RunId("p", "base")).quarantined
+    push(b)
+    pull(a)
+    assert a.get(RunId("p", "base")).quarantine_reason == "bad data"
+    push(a)
+    pull(b)
+    assert b.get(RunId("p", "base")).quarantine_reason == "bad data"
+    assert [s.name for s in list_runs(b, "p")] == []  # listing agrees: it is left out
