@@ -87,21 +87,36 @@ class Runs:
         return sorted(found)
 
     def resolve(self, text: str, project: str | None = None) -> RunId:
-        """``run:p.n``, ``p.n`` or a bare name that names exactly one run."""
+        """``run:p.n`` (exactly that), ``p.n`` or a bare name that names exactly one run.
+
+        Every reading is checked, one lookup each (a run's path follows from its
+        project and name): ``bert.v2`` may be run ``v2`` of project ``bert`` or a run
+        named ``bert.v2``; when both exist the reference is ambiguous, unless ``project``
+        was given, which then decides.
+        """
         view = self.view()
-        body = text[4:] if text.startswith("run:") else text
-        for project_name, name in _readings(body, project):
+        explicit = text.startswith("run:")
+        body = text[4:] if explicit else text
+        readings: list[tuple[str, str]] = []
+        if "." in body:
+            first, _, rest = body.partition(".")
+            readings.append((first, rest))
+        if not explicit:
+            readings += [(project, body)] if project else [(p, body) for p in self.projects(view)]
+        found: list[RunId] = []
+        for project_name, name in readings:
             try:
                 candidate = RunId(project_name, name)
             except InvalidName:
                 continue
-            if self.exists(candidate, view):
-                return candidate
-        matches = [r for r in self.ids(project, view) if r.name == body]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise AmbiguousRun(text, [m.ref for m in matches])
+            if candidate not in found and self.exists(candidate, view):
+                found.append(candidate)
+        if project and _valid(project, body) and RunId(project, body) in found:
+            return RunId(project, body)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise AmbiguousRun(text, [r.ref for r in found])
         raise RunNotFound(text, self._suggest(body, view))
 
     def _suggest(self, name: str, view: View | None = None) -> list[str]:
@@ -111,15 +126,12 @@ class Runs:
         return sorted({by_name[c] for c in close})
 
 
-def _readings(body: str, project: str | None) -> list[tuple[str, str]]:
-    """The (project, name) pairs a run reference can mean, most specific first."""
-    out = []
-    if "." in body:
-        first, _, rest = body.partition(".")
-        out.append((first, rest))
-    if project:
-        out.append((project, body))
-    return out
+def _valid(project: str, name: str) -> bool:
+    try:
+        RunId(project, name)
+    except InvalidName:
+        return False
+    return True
 
 
 def _current(view: View, out: dict[str, bytes | None], folder: str, name: str) -> bytes | None:

@@ -152,3 +152,18 @@ def test_record_and_run_take_datasets_and_artifacts(repo: Path) -> None:
         2, "Error: dataset 'nopath' must look like NAME=PATH or NAME@VERSION=PATH\n")
     assert invoke(repo, "record", "-p", "p", "-n", "x", "--artifact", str(repo / "nope")) == (
         2, f"Error: no such file or folder: {repo / 'nope'}\n")
+
+
+def test_a_dotted_name_that_reads_two_ways_is_ambiguous(repo: Path, branch_state) -> None:
+    for project, name in (("bert", "v2"), ("default", "bert.v2")):
+        assert invoke(repo, "record", "-p", project, "-n", name, "--metric", "acc=1",
+                      "--no-environment")[0] == 0
+    before = branch_state()
+    assert invoke(repo, "rm", "bert.v2") == (
+        2, "Error: run name 'bert.v2' is ambiguous: run:bert.v2, run:default.bert.v2; "
+           "use run:<project>.<name>\n")
+    assert branch_state() == before
+    runs = Runs.open(repo)
+    assert runs.resolve("run:bert.v2") == RunId("bert", "v2")
+    assert runs.resolve("bert.v2", project="default") == RunId("default", "bert.v2")
+    assert runs.resolve("v2") == RunId("bert", "v2")
