@@ -61,14 +61,30 @@ def environment(packages: dict[str, str] | None = None) -> dict[str, Any]:
 
 
 def environment_record() -> bytes:
-    """``environment.toml`` for this process, serialised once per set of variables."""
+    """``environment.toml`` for this process, serialised once per set of variables and
+    of installed packages."""
     chosen = tuple((k, os.environ[k]) for k in ENV_ALLOW if k in os.environ)
-    return _environment_bytes(chosen)
+    return _environment_bytes(chosen, _site_state())
 
 
 @lru_cache(maxsize=8)
-def _environment_bytes(_variables: tuple[tuple[str, str], ...]) -> bytes:
+def _environment_bytes(_variables: tuple[tuple[str, str], ...],
+                       _site: tuple[tuple[str, int], ...]) -> bytes:
     return dumps(environment())
+
+
+def _site_state() -> tuple[tuple[str, int], ...]:
+    """Each import folder and its modification time: installing or removing a package
+    adds or removes a ``.dist-info`` folder there, which changes that time. A process
+    that lives on (a notebook) thus never records the packages it started with after
+    a ``pip install``."""
+    state = []
+    for entry in sys.path:
+        try:
+            state.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(state)
 
 
 @dataclass(frozen=True)
@@ -78,8 +94,12 @@ class Installed:
     dist: metadata.Distribution
 
 
-@lru_cache(maxsize=1)
 def _distributions() -> tuple[Installed, ...]:
+    return _distributions_at(_site_state())
+
+
+@lru_cache(maxsize=2)
+def _distributions_at(_site: tuple[tuple[str, int], ...]) -> tuple[Installed, ...]:
     """Installed distributions, first on sys.path winning as import does.
 
     Name and version come from the ``.dist-info`` folder name, which the wheel spec

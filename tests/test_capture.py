@@ -75,3 +75,19 @@ def test_lockfile_is_valid_complete_and_cached(tmp_path: Path) -> None:
     cached = list(tmp_path.glob("pylock-*.toml"))
     assert len(cached) == 1 and cached[0].read_bytes() == data
     assert capture.lockfile(tmp_path) == data
+
+
+def test_a_package_installed_mid_process_is_seen(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    assert "fresh-pkg" not in capture.installed_versions()
+    before = capture.environment_record()
+    info = site / "fresh_pkg-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fresh-pkg\nVersion: 1.2.3\n")
+    os.utime(site, ns=(site.stat().st_atime_ns, site.stat().st_mtime_ns + 10**9))
+    assert capture.installed_versions()["fresh-pkg"] == "1.2.3"
+    assert capture.environment_record() != before
+    assert b'fresh-pkg = "1.2.3"' in capture.environment_record()
