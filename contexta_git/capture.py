@@ -28,6 +28,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from . import __version__
+from .cachefile import write_atomic
 from .records import dumps
 from .redact import clean_url, redact
 
@@ -140,7 +141,7 @@ def lockfile(cache: Path | None = None) -> bytes:
         return path.read_bytes()
     data = _lockfile(key)
     if path is not None:
-        _write_atomic(path, data)
+        write_atomic(path, data)
     return data
 
 
@@ -164,16 +165,6 @@ def _lockfile(_key: str) -> bytes:
         "requires-python": f"=={platform.python_version()}",
         "packages": [_locked(d) for d in _distributions()],
     })
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only git directory only costs speed
 
 
 def _locked(item: Installed) -> dict[str, Any]:

@@ -396,9 +396,6 @@ class GitStore:
             str(head.target), branch, dirty, digest, remote
         )
 
-    def blob_id(self, data: bytes) -> str:
-        return str(pygit2.hash(data))
-
     # -- tags and signed objects --------------------------------------------------------
     # pygit2 cannot sign: callers build the exact tag bytes, sign them with git's
     # configured program (signing.py), and hand the result here to be stored.

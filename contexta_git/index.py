@@ -15,14 +15,13 @@ there can already replace git's hooks, so they add no way in.)
 from __future__ import annotations
 
 import gc
-import os
 import pickle
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .cachefile import write_atomic
 from .gitstore import View
 from .names import RunId
 
@@ -122,11 +121,4 @@ def _no_gc() -> Iterator[None]:
 
 
 def _save(path: Path, data: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-")
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    write_atomic(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))

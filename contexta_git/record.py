@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import inputs, records
+from . import inputs
 from .errors import ContextaError, InvalidValue
-from .names import RunId, check_key, check_stage
+from .names import RunId, check_key
 from .recording import Run
 from .records import RunData
 from .store import Runs
@@ -43,11 +43,7 @@ def record(runs: Runs, project: str, name: str, *, metrics: Mapping[str, float] 
     """One completed run holding these values, written in a single commit. Dataset and
     artifact files are fingerprinted (sha256, git blob id) before anything is written."""
     run_id = RunId(project, name)
-    if stage is not None:
-        check_stage(stage)
-    for key in events or {}:
-        check_key(key, "event")
-    metrics = {check_key(k): records.check_number(k, v) for k, v in (metrics or {}).items()}
+    # everything is checked as it is buffered; nothing is written before finish()
     run = Run(runs, run_id, params=params, capture_environment=capture_environment)
     if stage is not None:
         run.add_stage(stage)
