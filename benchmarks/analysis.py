@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("CONTEXTA_GIT_NO_GC", "1")
 
-from contexta_git import records
-from contexta_git.names import RunId
-from contexta_git.store import RunChange, Runs
+from contexta_git.core import records
+from contexta_git.core.names import RunId
+from contexta_git.store.runs import RunChange, Runs
 
 PACKAGES = 300
 BATCH = 1000
@@ -84,8 +84,8 @@ def main() -> None:
                              "background `git gc --auto` of a long-lived repository would)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    from contexta_git.compare import compare_runs
-    from contexta_git.listing import list_runs
+    from contexta_git.analysis.compare import compare_runs
+    from contexta_git.analysis.listing import list_runs
 
     with tempfile.TemporaryDirectory(prefix="contexta-bench-") as tmp:
         for count in sizes:

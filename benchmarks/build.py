@@ -13,8 +13,8 @@ from pathlib import Path
 
 from common import env_bytes, lock_bytes, packages, stamp
 
-from contexta_git import records
-from contexta_git.names import RunId
+from contexta_git.core import records
+from contexta_git.core.names import RunId
 
 PROJECT = "bench"
 

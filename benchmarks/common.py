@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pygit2
 
-from contexta_git import capture, records
-from contexta_git.names import RunId
-from contexta_git.store import RunChange, Runs
+from contexta_git.record import capture
+from contexta_git.core import records
+from contexta_git.core.names import RunId
+from contexta_git.store.runs import RunChange, Runs
 
 os.environ.setdefault("CONTEXTA_GIT_NO_GC", "1")  # measure writes, not background packing
 

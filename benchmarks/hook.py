@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from contexta_git.gitstore import GitStore
-from contexta_git.hooks import install, uninstall
+from contexta_git.git.repo import GitStore
+from contexta_git.share.hooks import install, uninstall
 
 
 def git(repo: Path, *args: str) -> None:

@@ -26,10 +26,10 @@ from common import (
     use_synthetic_environment,
 )
 
-from contexta_git import records
-from contexta_git.names import RunId
-from contexta_git.record import record
-from contexta_git.store import Runs
+from contexta_git.core import records
+from contexta_git.core.names import RunId
+from contexta_git.record.oneshot import record
+from contexta_git.store.runs import Runs
 
 METRICS = {"accuracy": 0.93, "auc": 0.96, "f1": 0.91, "precision": 0.9, "recall": 0.92}
 

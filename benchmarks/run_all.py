@@ -34,10 +34,10 @@ from common import (
     use_synthetic_environment,
 )
 
-from contexta_git.listing import list_runs, run_summaries
-from contexta_git.names import RunId
-from contexta_git.record import record
-from contexta_git.store import Runs
+from contexta_git.analysis.listing import list_runs, run_summaries
+from contexta_git.core.names import RunId
+from contexta_git.record.oneshot import record
+from contexta_git.store.runs import Runs
 
 METRICS = {f"metric_{k:02d}": k / 100 for k in range(10)}
 POLICY = "[metrics.metric_04]\nmin = 0.01\nstage = \"evaluate\"\n" \
@@ -76,7 +76,7 @@ def peak_rss_listing(repo: Path) -> int:
     Read from VmHWM: on Linux ``ru_maxrss`` survives exec, so a child started by this
     (large) benchmark process would report the parent's peak instead of its own.
     """
-    code = ("from contexta_git.store import Runs\nfrom contexta_git.listing import list_runs\n"
+    code = ("from contexta_git.store.runs import Runs\nfrom contexta_git.analysis.listing import list_runs\n"
             f"list_runs(Runs.open({str(repo)!r}), quarantined=None)\n"
             "import resource\ntry:\n"
             "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
@@ -93,13 +93,13 @@ def contexta_cli() -> list[str]:
 
 
 def measure(size: int, root: Path, repeat: int) -> dict[str, str]:
-    from contexta_git.certify import certify
-    from contexta_git.compare import compare_runs
-    from contexta_git.environments import compare_environments
-    from contexta_git.gate import gate
-    from contexta_git.policy import parse_policy
-    from contexta_git.select import select_best_run
-    from contexta_git.verify import verify
+    from contexta_git.release.certify import certify
+    from contexta_git.analysis.compare import compare_runs
+    from contexta_git.analysis.environments import compare_environments
+    from contexta_git.release.gate import gate
+    from contexta_git.release.policy import parse_policy
+    from contexta_git.analysis.select import select_best_run
+    from contexta_git.release.verify import verify
 
     repo = new_repo(root / f"runs-{size}")
     built = time.perf_counter()

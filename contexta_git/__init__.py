@@ -12,11 +12,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "start_run": "recording",
-    "Run": "recording",
-    "Contexta": "contexta",
-    "RunId": "names",
-    "RunData": "records",
+    "start_run": "record.run",
+    "Run": "record.run",
+    "Contexta": "compat.contexta",
+    "RunId": "core.names",
+    "RunData": "core.records",
     "ContextaError": "errors",
 }
 

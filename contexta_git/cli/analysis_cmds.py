@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .main import cli
-from .options import write_output, echo_json, json_option, project_option, runs_of
+from contexta_git.cli.main import cli
+from contexta_git.cli.options import write_output, echo_json, json_option, project_option, runs_of
 
 
 @cli.command()
@@ -20,7 +20,7 @@ def diff(ctx: click.Context, run_a: str, run_b: str, project: str | None, show_a
          as_md: bool, as_json: bool) -> None:
     """Compare RUN_A with RUN_B: metrics per stage with deltas (B minus A), params,
     datasets, Python, platform and packages. Only changed rows unless --all."""
-    from ..compare import compare_runs
+    from contexta_git.analysis.compare import compare_runs
 
     result = compare_runs(runs_of(ctx), run_a, run_b, project)
     if as_json:
@@ -28,7 +28,7 @@ def diff(ctx: click.Context, run_a: str, run_b: str, project: str | None, show_a
     elif as_md:
         click.echo(result.to_markdown(changed_only=not show_all), nl=False)
     else:
-        from .render_analysis import comparison
+        from contexta_git.cli.render_analysis import comparison
 
         comparison(result, show_all)
 
@@ -40,13 +40,13 @@ def diff(ctx: click.Context, run_a: str, run_b: str, project: str | None, show_a
 @click.pass_context
 def audit(ctx: click.Context, run: str, project: str | None, as_json: bool) -> None:
     """Could RUN be reproduced? Environment, lockfile, code commit, data, seed."""
-    from ..audit import audit_reproducibility
+    from contexta_git.analysis.audit import audit_reproducibility
 
     result = audit_reproducibility(runs_of(ctx), run, project)
     if as_json:
         echo_json(result.to_dict())
         return
-    from .render_analysis import audit as show
+    from contexta_git.cli.render_analysis import audit as show
 
     show(result)
 
@@ -61,7 +61,7 @@ def audit(ctx: click.Context, run: str, project: str | None, as_json: bool) -> N
 def best(ctx: click.Context, metric: str, project: str | None, stage: str | None,
          lowest: bool, include_quarantined: bool) -> None:
     """Print the run with the best latest value of METRIC (highest unless --min)."""
-    from ..select import select_best_run
+    from contexta_git.analysis.select import select_best_run
 
     click.echo(select_best_run(runs_of(ctx), None, metric, stage_name=stage,
                                higher_is_better=not lowest,
@@ -78,7 +78,7 @@ def best(ctx: click.Context, metric: str, project: str | None, stage: str | None
 def report(ctx: click.Context, run: str, project: str | None, fmt: str, output: str | None) -> None:
     """A report of RUN: summary, params, metrics by stage, datasets, environment,
     events, source and reproducibility."""
-    from ..report import build_snapshot_report
+    from contexta_git.analysis.report import build_snapshot_report
 
     text = build_snapshot_report(runs_of(ctx), run, project).render(fmt)
     if output:
@@ -102,8 +102,8 @@ def report(ctx: click.Context, run: str, project: str | None, fmt: str, output: 
 def annotate(ctx: click.Context, started_between: tuple[str, str], event: str, message: str,
              attrs: tuple[str, ...], level: str, project: str | None) -> None:
     """Append an event to every run that started in a time window, in one commit."""
-    from .. import inputs
-    from ..annotate import annotate as do_annotate
+    from contexta_git.record import inputs
+    from contexta_git.analysis.annotate import annotate as do_annotate
 
     result = do_annotate(runs_of(ctx), event, started_between=started_between, message=message,
                          attributes=dict(inputs.pairs(attrs, "attribute")), level=level,
@@ -123,7 +123,7 @@ def annotate(ctx: click.Context, started_between: tuple[str, str], event: str, m
 def quarantine(ctx: click.Context, runs: tuple[str, ...], reason: str, undo: bool,
                project: str | None) -> None:
     """Quarantine RUNS: listing and `best` leave them out unless asked."""
-    from ..quarantine import quarantine as do_quarantine
+    from contexta_git.analysis.quarantine import quarantine as do_quarantine
 
     result = do_quarantine(runs_of(ctx), list(runs), reason, undo=undo, project=project)
     state = "released" if undo else "quarantined"

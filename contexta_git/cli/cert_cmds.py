@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .main import cli
-from .options import write_output, echo_json, json_option, project_option, runs_of
+from contexta_git.cli.main import cli
+from contexta_git.cli.options import write_output, echo_json, json_option, project_option, runs_of
 
 policy_option = click.option("--policy", type=click.Path(dir_okay=False), required=True,
                              help="Policy file (TOML): one [metrics.<name>] table per metric.")
@@ -25,9 +25,9 @@ def gate(ctx: click.Context, run: str, policy: str, baseline: str | None, projec
          fmt: str) -> None:
     """Check RUN against a policy: a row per check and the decision.
     Exit 0 on PASS or WARN, 1 on FAIL, 2 when the gate cannot be evaluated."""
-    from ..gate import gate as do_gate
-    from ..gate_formats import gate_junit, gate_markdown
-    from ..policy import load_policy
+    from contexta_git.release.gate import gate as do_gate
+    from contexta_git.release.formats import gate_junit, gate_markdown
+    from contexta_git.release.policy import load_policy
 
     result = do_gate(runs_of(ctx), run, load_policy(policy), baseline=baseline, project=project)
     if fmt == "json":
@@ -37,7 +37,7 @@ def gate(ctx: click.Context, run: str, policy: str, baseline: str | None, projec
     elif fmt == "junit":
         click.echo(gate_junit(result), nl=False)
     else:
-        from .cert_render import gate_table
+        from contexta_git.cli.cert_render import gate_table
 
         gate_table(result)
     ctx.exit(0 if result.passed else 1)
@@ -60,8 +60,8 @@ def certify(ctx: click.Context, run: str, policy: str, client: str, model: str,
             project: str | None, as_json: bool) -> None:
     """Gate RUN, then commit certificates/<id>/ and seal it with the signed tag
     contexta/cert/<id> (signed with your git signing configuration)."""
-    from ..certify import certify as do_certify
-    from ..policy import load_policy
+    from contexta_git.release.certify import certify as do_certify
+    from contexta_git.release.policy import load_policy
 
     done = do_certify(runs_of(ctx), run, load_policy(policy), client=client, model=model,
                       cert_id=cert_id, allow_fail=allow_fail, sign=not no_sign,
@@ -87,8 +87,8 @@ def verify(ctx: click.Context, cert: str | None, check_all: bool, artifact: str 
            as_json: bool) -> None:
     """Verify CERT (id or tag name) offline: signature with git verify-tag, then the
     tag, the certified commit, every number and the recomputed gate. Exit 0 only if valid."""
-    from .. import verify as v
-    from .cert_render import artifact_lines, verification_lines
+    from contexta_git.release import verify as v
+    from contexta_git.cli.cert_render import artifact_lines, verification_lines
 
     if sum(map(bool, (cert, check_all, artifact))) != 1:
         raise click.UsageError("give exactly one of CERT, --all or --artifact")
@@ -120,8 +120,8 @@ def card(ctx: click.Context, run: str, policy: str | None, certificate: str | No
          output: str | None, project: str | None) -> None:
     """Render a Markdown model card for RUN with Hugging Face model-index front matter."""
 
-    from ..card import card as do_card
-    from ..policy import load_policy
+    from contexta_git.release.card import card as do_card
+    from contexta_git.release.policy import load_policy
 
     text = do_card(runs_of(ctx), run, policy=load_policy(policy) if policy else None,
                    certificate=certificate, model=model, intended_use=intended_use,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ..gate import GateResult
-from ..gate_formats import bound_text, num
-from ..verify import ArtifactCheck, Verification
-from .render import console
+from contexta_git.release.gate import GateResult
+from contexta_git.release.formats import bound_text, num
+from contexta_git.release.verify import ArtifactCheck, Verification
+from contexta_git.cli.render import console
 
 _STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red"}
 
@@ -59,7 +59,7 @@ def demo_release_steps(repo: Path, run: str, step: int) -> None:
     """The demo's gate, certify and verify steps, printed."""
     import click
 
-    from ..demo_cert import release_steps
+    from contexta_git.demo.cert import release_steps
 
     def show(item: object) -> None:
         if isinstance(item, GateResult):

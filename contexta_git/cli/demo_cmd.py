@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .main import cli
+from contexta_git.cli.main import cli
 
 
 @cli.command()
@@ -16,13 +16,13 @@ from .main import cli
 def demo(keep: str | None) -> None:
     """The main job end to end in a throwaway repository: record runs, list, show,
     diff and audit them, then gate, certify (signed with a throwaway SSH key) and verify."""
-    from .. import demo as d
-    from ..audit import audit_reproducibility
-    from ..compare import compare_runs
-    from ..listing import list_runs
-    from .cert_render import demo_release_steps
-    from .render import run_detail, runs_table
-    from .render_analysis import audit, comparison
+    from contexta_git.demo import demo as d
+    from contexta_git.analysis.audit import audit_reproducibility
+    from contexta_git.analysis.compare import compare_runs
+    from contexta_git.analysis.listing import list_runs
+    from contexta_git.cli.cert_render import demo_release_steps
+    from contexta_git.cli.render import run_detail, runs_table
+    from contexta_git.cli.render_analysis import audit, comparison
 
     with tempfile.TemporaryDirectory(prefix="contexta-git-demo-") as tmp:
         root = Path(keep) if keep else Path(tmp)

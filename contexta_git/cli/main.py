@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from .. import __version__
-from ..errors import EXIT_CRASH, ContextaError
+from contexta_git import __version__
+from contexta_git.errors import EXIT_CRASH, ContextaError
 
 
 class Group(click.Group):
@@ -50,4 +50,4 @@ def main() -> None:
     cli(prog_name="contexta-git")
 
 
-from . import commands  # noqa: E402,F401 - registers every command on the group
+from contexta_git.cli import commands  # noqa: E402,F401 - registers every command on the group

@@ -15,7 +15,7 @@ project_option = click.option("--project", "-p", help="Project name.")
 
 def runs_of(ctx: click.Context) -> Any:
     """The Runs of the repository chosen with --repo (or the current folder)."""
-    from ..store import Runs
+    from contexta_git.store.runs import Runs
 
     return Runs.open(ctx.obj.get("repo") if ctx.obj else None)
 
@@ -30,7 +30,7 @@ def write_output(path: str, text: str) -> None:
     """Write a report or card to ``path``, or fail with one line naming the problem."""
     from pathlib import Path
 
-    from ..errors import InvalidValue
+    from contexta_git.errors import InvalidValue
 
     try:
         Path(path).write_text(text, encoding="utf-8")

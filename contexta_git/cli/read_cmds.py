@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .main import cli
-from .options import echo_json, json_option, project_option, runs_of
+from contexta_git.cli.main import cli
+from contexta_git.cli.options import echo_json, json_option, project_option, runs_of
 
 
 @cli.command()
@@ -30,7 +30,7 @@ def runs(ctx: click.Context, project: str | None, status: str | None,
          include_quarantined: bool, only_quarantined: bool, sort: str | None, lowest: bool,
          as_json: bool) -> None:
     """List recorded runs, newest first (or best first with --sort)."""
-    from ..listing import list_runs
+    from contexta_git.analysis.listing import list_runs
 
     keep = True if only_quarantined else (None if include_quarantined else False)
     found = list_runs(runs_of(ctx), project, status=status, started_between=started_between,
@@ -41,7 +41,7 @@ def runs(ctx: click.Context, project: str | None, status: str | None,
     if as_json:
         echo_json([r.to_dict() for r in found])
         return
-    from .render import runs_table
+    from contexta_git.cli.render import runs_table
 
     filtered = any((status, started_between, event, metric, only_quarantined))
     runs_table(found, "No runs match these filters." if filtered else "No runs recorded yet.")
@@ -54,13 +54,13 @@ def runs(ctx: click.Context, project: str | None, status: str | None,
 @click.pass_context
 def show(ctx: click.Context, run: str, project: str | None, as_json: bool) -> None:
     """Show everything recorded for RUN (run:<project>.<name>, <project>.<name> or a name)."""
-    from ..views import run_dict
+    from contexta_git.cli.views import run_dict
 
     store = runs_of(ctx)
     data = store.get(store.resolve(run, project))
     if as_json:
         echo_json(run_dict(data))
         return
-    from .render import run_detail
+    from contexta_git.cli.render import run_detail
 
     run_detail(data)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .main import cli
-from .options import echo_json, json_option, runs_of
+from contexta_git.cli.main import cli
+from contexta_git.cli.options import echo_json, json_option, runs_of
 
 dataset_option = click.option(
     "--dataset", "datasets", multiple=True, metavar="NAME[@VERSION]=PATH",
@@ -19,7 +19,7 @@ artifact_option = click.option(
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create the contexta/runs branch (optional: the first record creates it too)."""
-    from ..init import init as do_init
+    from contexta_git.store.init import init as do_init
 
     created, tip = do_init(runs_of(ctx))
     click.echo(f"{'Created' if created else 'Already there:'} contexta/runs at {tip[:12]}")
@@ -46,10 +46,10 @@ def record(ctx: click.Context, project: str, name: str, stage: str | None, metri
            events: tuple[str, ...], datasets: tuple[str, ...], artifacts: tuple[str, ...],
            no_environment: bool, as_json: bool) -> None:
     """Record a completed run with these metrics, params and events, in one commit."""
-    from .. import inputs
-    from ..record import DataFile
-    from ..record import record as do_record
-    from ..views import run_dict
+    from contexta_git.record import inputs
+    from contexta_git.record.oneshot import DataFile
+    from contexta_git.record.oneshot import record as do_record
+    from contexta_git.cli.views import run_dict
 
     values = inputs.metrics_args(metrics, metrics_file)
     settings = inputs.params_args(params, params_file)
@@ -80,8 +80,8 @@ def run(ctx: click.Context, project: str, name: str, metrics_file: str | None, s
         command: tuple[str, ...]) -> None:
     """Run COMMAND (after --) as a recorded run: environment, source, duration, exit
     status and the metrics file it wrote. Exits with the command's own status."""
-    from .. import inputs
-    from ..record import DataFile, run_command
+    from contexta_git.record import inputs
+    from contexta_git.record.oneshot import DataFile, run_command
 
     result = run_command(runs_of(ctx), project, name, command, metrics_file=metrics_file,
                          params=inputs.params_args(params, ()), stage=stage,

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ..records import RunData
+from contexta_git.core.records import RunData
 
 
 def console() -> Console:

@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from .render import console, fmt
+from contexta_git.cli.render import console, fmt
 
 
 def _signed(value: float | None) -> str:

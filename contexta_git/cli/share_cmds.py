@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .main import cli
-from .options import echo_json, json_option, project_option, runs_of
+from contexta_git.cli.main import cli
+from contexta_git.cli.options import echo_json, json_option, project_option, runs_of
 
 
 @cli.command()
@@ -14,7 +14,7 @@ from .options import echo_json, json_option, project_option, runs_of
 @click.pass_context
 def push(ctx: click.Context, remote: str, no_retry: bool) -> None:
     """Push contexta/runs and every contexta/cert/* tag to REMOTE (default origin)."""
-    from ..sync import push as do_push
+    from contexta_git.share.sync import push as do_push
 
     result = do_push(runs_of(ctx), remote, retry=not no_retry)
     for pulled in result.pulled:
@@ -31,7 +31,7 @@ def pull(ctx: click.Context, remote: str, as_json: bool) -> None:
     """Fetch REMOTE's runs and certificates and merge them into contexta/runs."""
     import dataclasses
 
-    from ..sync import pull as do_pull
+    from contexta_git.share.sync import pull as do_pull
 
     result = do_pull(runs_of(ctx), remote)
     if as_json:
@@ -58,7 +58,7 @@ def _counts(result: object) -> str:
 @click.pass_context
 def rm(ctx: click.Context, run: tuple[str, ...], project: str | None) -> None:
     """Remove RUN... from the tip of contexta/runs (history keeps them: see git gc)."""
-    from ..rm import rm as do_rm
+    from contexta_git.store.rm import rm as do_rm
 
     result = do_rm(runs_of(ctx), run, project)
     click.echo(f"Removed {', '.join(result.removed)} from contexta/runs.")
@@ -83,7 +83,7 @@ hook_option = click.option("--hook", "names", multiple=True,
 @click.pass_context
 def hooks_install(ctx: click.Context, names: tuple[str, ...], force: bool) -> None:
     """Install the hooks; a hook already there is kept as <hook>.legacy and still runs."""
-    from ..hooks import install, status
+    from contexta_git.share.hooks import install, status
 
     store = runs_of(ctx).store
     before = {s.hook: s.installed for s in status(store)}
@@ -99,7 +99,7 @@ def hooks_install(ctx: click.Context, names: tuple[str, ...], force: bool) -> No
 @click.pass_context
 def hooks_uninstall(ctx: click.Context, names: tuple[str, ...], force: bool) -> None:
     """Remove our hooks and put back any hook kept as <hook>.legacy."""
-    from ..hooks import HOOKS, status, uninstall
+    from contexta_git.share.hooks import HOOKS, status, uninstall
 
     store = runs_of(ctx).store
     before = {s.hook: s.installed for s in status(store)}
@@ -118,7 +118,7 @@ def hooks_status(ctx: click.Context, as_json: bool) -> None:
     """Say which hooks are installed, and with which interpreter."""
     import dataclasses
 
-    from ..hooks import status
+    from contexta_git.share.hooks import status
 
     states = status(runs_of(ctx).store)
     if as_json:
@@ -135,6 +135,6 @@ def hooks_status(ctx: click.Context, as_json: bool) -> None:
 @click.argument("args", nargs=-1)
 def hooks_run(hook: str, args: tuple[str, ...]) -> None:
     """What the installed hook scripts run (never fails)."""
-    from ..hook_run import main as run_hook
+    from contexta_git.share.hook_run import main as run_hook
 
     run_hook([hook, *args])

@@ -25,7 +25,7 @@ if [ "$HOOK" = post-commit ] && [ ! -f .contexta-git.toml ] &&
     exit 0  # not configured here: skip starting Python at all
 fi
 if [ -n "$INSTALL_PYTHON" ] && [ -x "$INSTALL_PYTHON" ]; then
-    "$INSTALL_PYTHON" -m contexta_git.hook_run "$HOOK" "$@" </dev/null || true
+    "$INSTALL_PYTHON" -m contexta_git.share.hook_run "$HOOK" "$@" </dev/null || true
 elif command -v contexta-git >/dev/null 2>&1; then
     contexta-git hooks run "$HOOK" "$@" </dev/null || true
 else

@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 
 import contexta_git
-from contexta_git.card import card
-from contexta_git.certify import certify
-from contexta_git.demo_cert import setup_signing
-from contexta_git.gate import gate
-from contexta_git.gitstore import GitStore, git
-from contexta_git.policy import load_policy
-from contexta_git.store import Runs
-from contexta_git.verify import verify_artifact
+from contexta_git.release.card import card
+from contexta_git.release.certify import certify
+from contexta_git.demo.cert import setup_signing
+from contexta_git.release.gate import gate
+from contexta_git.git.repo import GitStore, git
+from contexta_git.release.policy import load_policy
+from contexta_git.store.runs import Runs
+from contexta_git.release.verify import verify_artifact
 
 HERE = Path(__file__).resolve().parent
 VERSION = "1.0.0"

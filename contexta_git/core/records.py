@@ -1,0 +1,279 @@
+"""The files of one run folder: how they are written, read and merged.
+
+Generated record files are written with tomli-w and read with stdlib tomllib:
+both are an order of magnitude faster than tomlkit on this hot path (see
+benchmarks/toml_io.py); tomlkit is kept for files people edit. Timestamps are
+RFC 3339 strings. Append-only files (metrics, events, datasets, artifacts) grow
+by concatenating a new ``[[table]]`` block, so recording never re-serialises
+what is already there; every entry carries an ``id`` and a merge is a union by id.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import tomli_w
+
+from contexta_git.errors import ContextaError
+
+RUN = "run.toml"
+STAGES = "stages.toml"
+ENVIRONMENT = "environment.toml"
+LOCK = "pylock.toml"
+#: append-only files and the name of their array of tables
+APPEND = {"metrics.toml": "metrics", "events.toml": "events",
+          "datasets.toml": "datasets", "artifacts.toml": "artifacts"}
+QUARANTINE_EVENT = "contexta.quarantine"
+RELEASE_EVENT = "contexta.release"  # appended by ``quarantine --undo``: cancels earlier quarantines
+
+
+def clean(value: Any) -> Any:
+    """Drop None (TOML has no null) recursively, keeping key order."""
+    if isinstance(value, Mapping):
+        return {str(k): clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value if v is not None]
+    return value
+
+
+def dumps(doc: Mapping[str, Any]) -> bytes:
+    return tomli_w.dumps(clean(doc)).encode()
+
+
+def loads(data: bytes | None, name: str = "record") -> dict[str, Any]:
+    if not data:
+        return {}
+    try:
+        return tomllib.loads(data.decode())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ContextaError(f"corrupt {name} on the runs branch: {exc}") from exc
+
+
+def append(existing: bytes | None, table: str, entries: Iterable[Mapping[str, Any]],
+           known_ids: set[str] | None = None) -> bytes | None:
+    """``existing`` with ``entries`` appended; entries whose id is known are skipped."""
+    if known_ids is None:
+        known_ids = {e.get("id") for e in loads(existing).get(table, [])} if existing else set()
+    fresh = [e for e in entries if e.get("id") not in known_ids]
+    if not fresh:
+        return None
+    block = dumps({table: fresh})
+    if not existing:
+        return block
+    header = f"[[{table}]]".encode()
+    if block.startswith(header) and existing.lstrip().startswith(header):
+        return existing.rstrip(b"\n") + b"\n\n" + block
+    # tomli-w writes short tables inline (``table = [{...}]``): concatenating that after (or
+    # before) a ``[[table]]`` block would nest it in the last table. Rewrite the union instead.
+    return dumps({table: [*loads(existing).get(table, []), *fresh]})
+
+
+def merge_append(ours: bytes | None, theirs: bytes | None, table: str) -> bytes | None:
+    """Union of two append-only files by record id: ours first, then what only theirs has."""
+    if not theirs or ours == theirs:
+        return ours
+    return append(ours, table, loads(theirs).get(table, [])) or ours
+
+
+def upsert_stages(existing: bytes | None, stages: Iterable[Mapping[str, Any]]) -> bytes:
+    current = {s["name"]: s for s in loads(existing).get("stages", [])}
+    for stage in stages:
+        merged = {**current.get(stage["name"], {}), **clean(stage)}
+        merged.setdefault("order", len(current))
+        current[stage["name"]] = merged
+    ordered = sorted(current.values(), key=lambda s: (s.get("order", 0), s["name"]))
+    return dumps({"stages": ordered})
+
+
+def merge_header(existing: bytes | None, update: Mapping[str, Any]) -> bytes:
+    """run.toml with ``update`` applied: scalars replaced, tables merged one level deep."""
+    doc = loads(existing)
+    for key, value in clean(update).items():
+        if isinstance(value, dict) and isinstance(doc.get(key), dict):
+            doc[key] = {**doc[key], **value}
+        else:
+            doc[key] = value
+    return dumps(doc)
+
+
+def check_number(key: str, value: object) -> float | int:
+    """A metric value: a finite int or float, never a bool, NaN or infinity."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ContextaError(f"metric {key!r} must be a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ContextaError(f"metric {key!r} must be finite, got {value!r}")
+    if isinstance(value, int) and abs(value) >= 2**63:
+        raise ContextaError(f"metric {key!r} is out of range: {value!r}")
+    return value
+
+
+def active_quarantines(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The quarantine events in force: ``{event id: reason}``.
+
+    A release names the quarantine events it cancels (``attributes.releases``), so a merge
+    that brings in another clone's release never cancels a quarantine that clone did not
+    see. A release without that list (an older record) cancels every quarantine before it.
+    """
+    active: dict[str, str] = {}
+    for event in events:
+        key = event.get("key")
+        if key == QUARANTINE_EVENT:
+            active[str(event.get("id"))] = event.get("message") or "no reason given"
+        elif key == RELEASE_EVENT:
+            released = (event.get("attributes") or {}).get("releases")
+            if isinstance(released, list):
+                for event_id in released:
+                    active.pop(str(event_id), None)
+            else:
+                active.clear()
+    return active
+
+
+# -- the read side: plain frozen data ---------------------------------------------------
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    key: str
+    value: float
+    stage: str | None = None
+    step: int | None = None
+    observed_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    key: str
+    message: str = ""
+    level: str = "info"
+    attributes: dict[str, Any] = field(default_factory=dict)
+    observed_at: str | None = None
+    stage: str | None = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    status: str = "completed"
+    started_at: str | None = None
+    ended_at: str | None = None
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    name: str
+    version: str | None = None
+    digest: str | None = None
+    source: str | None = None
+    split: str | None = None
+    rows: int | None = None
+    path: str | None = None
+    sha256: str | None = None
+    git_blob: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Artifact:
+    id: str
+    name: str
+    path: str | None = None
+    kind: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+
+
+def _build(cls: type, rows: Iterable[Mapping[str, Any]]) -> tuple[Any, ...]:
+    names = {f.name for f in fields(cls)}
+    return tuple(cls(**{k: v for k, v in row.items() if k in names}) for row in rows)
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Everything recorded for one run, as read from one commit of the branch."""
+
+    project: str
+    name: str
+    status: str
+    started_at: str | None
+    ended_at: str | None
+    params: dict[str, Any]
+    tags: dict[str, Any]
+    notes: str | None
+    source: dict[str, Any]
+    environment: dict[str, Any]
+    stages: tuple[Stage, ...]
+    metrics: tuple[Metric, ...]
+    events: tuple[Event, ...]
+    datasets: tuple[Dataset, ...]
+    artifacts: tuple[Artifact, ...]
+    lockfile: bytes | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.project}.{self.name}"
+
+    @property
+    def ref(self) -> str:
+        return f"run:{self.run_id}"
+
+    @property
+    def packages(self) -> dict[str, str]:
+        return dict(self.environment.get("packages", {}))
+
+    @property
+    def quarantines(self) -> dict[str, str]:
+        """The quarantines in force, ``{event id: reason}`` (see active_quarantines)."""
+        return active_quarantines({"id": e.id, "key": e.key, "message": e.message,
+                                   "attributes": e.attributes} for e in self.events)
+
+    @property
+    def quarantine_reason(self) -> str | None:
+        """The reasons of the quarantines in force, or None."""
+        reasons = list(dict.fromkeys(self.quarantines.values()))
+        return "; ".join(reasons) if reasons else None
+
+    @property
+    def quarantined(self) -> bool:
+        return bool(self.quarantines)
+
+    def latest_metrics(self, stage: str | None = None) -> dict[str, float]:
+        """The last recorded value of each metric key (of one stage, or of any)."""
+        out: dict[str, float] = {}
+        for metric in self.metrics:
+            if stage is None or metric.stage == stage:
+                out[metric.key] = metric.value
+        return out
+
+    @classmethod
+    def from_files(cls, files: Mapping[str, bytes]) -> RunData:
+        head = loads(files.get(RUN), RUN)
+        tables = {name: loads(files.get(name), name).get(t, []) for name, t in APPEND.items()}
+        known = {"project", "name", "status", "started_at", "ended_at", "params", "tags",
+                 "notes", "source"}
+        return cls(
+            project=head.get("project", ""),
+            name=head.get("name", ""),
+            status=head.get("status", "unknown"),
+            started_at=head.get("started_at"),
+            ended_at=head.get("ended_at"),
+            params=head.get("params", {}),
+            tags=head.get("tags", {}),
+            notes=head.get("notes"),
+            source=head.get("source", {}),
+            environment=loads(files.get(ENVIRONMENT), ENVIRONMENT),
+            stages=_build(Stage, loads(files.get(STAGES), STAGES).get("stages", [])),
+            metrics=_build(Metric, tables["metrics.toml"]),
+            events=_build(Event, tables["events.toml"]),
+            datasets=_build(Dataset, tables["datasets.toml"]),
+            artifacts=_build(Artifact, tables["artifacts.toml"]),
+            lockfile=files.get(LOCK),
+            extra={k: v for k, v in head.items() if k not in known},
+        )

@@ -1,0 +1,206 @@
+"""The recording API: ``with start_run("name", project="p") as run: ...``.
+
+A run is committed when it starts (status ``running``, environment, source), then
+its buffered records at every stage end, ``flush()``, at most every
+``flush_interval`` seconds while logging, and at the end, when the status becomes
+``completed`` or ``failed``. A crash loses at most the unflushed tail; the run
+stays ``running`` and is never half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from contexta_git.record import capture
+from contexta_git.core import records
+from contexta_git.errors import ContextaError, InvalidValue
+from contexta_git.record.fingerprint import fingerprint
+from contexta_git.core.names import RunId, check_key, check_stage
+from contexta_git.core.redact import redact, redact_value
+from contexta_git.store.runs import RunChange, Runs, now
+
+
+def new_id() -> str:
+    return secrets.token_hex(8)
+
+
+def start_run(name: str, project: str = "default", repo: str | os.PathLike[str] | None = None,
+              *, params: Mapping[str, Any] | None = None, tags: Mapping[str, Any] | None = None,
+              capture_environment: bool = True, flush_interval: float = 5.0) -> Run:
+    """A new run, to be used as a context manager (or call ``start()``/``finish()``)."""
+    return Run(Runs.open(repo), RunId(project, name), params=params, tags=tags,
+               capture_environment=capture_environment, flush_interval=flush_interval)
+
+
+class Run:
+    def __init__(self, runs: Runs, run: RunId, *, params: Mapping[str, Any] | None = None,
+                 tags: Mapping[str, Any] | None = None, capture_environment: bool = True,
+                 flush_interval: float = 5.0) -> None:
+        self.runs, self.id = runs, run
+        self.flush_interval = flush_interval
+        self._stage: str | None = None
+        self._stage_order = 0
+        self._started = False
+        self._finished = False
+        self._pending = RunChange(run, create=True, fresh_ids=True)
+        source = runs.store.source()
+        self.source_commit = source.commit
+        self._pending.header.update({
+            "status": "running", "started_at": now(),
+            "params": redact(dict(params or {})), "tags": redact(dict(tags or {})),
+            "source": {"commit": source.commit, "branch": source.branch, "dirty": source.dirty,
+                       "diff_sha256": source.diff_sha256, "remote": source.remote},
+            "recorded_by": f"contexta-git {capture.tool_version()}",
+        })
+        if capture_environment:
+            self._pending.environment = capture.environment_record()
+            self._pending.lockfile = capture.lockfile(runs.store.common_dir / "contexta")
+        self._last_flush = time.monotonic()
+
+    # -- lifecycle -------------------------------------------------------------------
+    def __enter__(self) -> Run:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc is not None and not isinstance(exc, ContextaError):
+            self.event("run.failed", f"{kind.__name__ if kind else 'Error'}: {exc}"[:500],
+                       level="error")
+        self.finish("failed" if exc is not None else "completed")
+
+    def start(self) -> Run:
+        if not self._started:
+            self._started = True
+            self._commit(f"record {self.id.ref}")
+        return self
+
+    def finish(self, status: str = "completed") -> None:
+        """End the run; a run never started is recorded whole in this one commit."""
+        if self._finished:
+            return
+        self._finished = True
+        self._pending.header.update({"status": status, "ended_at": now()})
+        if self._started:
+            self._commit(f"finish {self.id.ref} ({status})")
+        else:
+            self._started = True
+            self._commit(f"record {self.id.ref} ({status})")
+
+    def flush(self) -> None:
+        """Commit what is buffered now."""
+        if self._started and not self._pending.is_empty():
+            self._commit(f"update {self.id.ref}")
+
+    def _commit(self, message: str) -> None:
+        change = self._pending
+        self._pending = RunChange(self.id, create=False, fresh_ids=True)
+        trailers = {"Contexta-Run": self.id.ref}
+        if self.source_commit:
+            trailers["Contexta-Source-Commit"] = self.source_commit
+        try:
+            self.runs.apply([change], _describe(message, change), trailers)
+        except BaseException:
+            self._pending = change  # keep the records: a later flush may still write them
+            raise
+        self._last_flush = time.monotonic()
+
+    def _buffered(self) -> None:
+        if self._started and time.monotonic() - self._last_flush >= self.flush_interval:
+            self.flush()
+
+    # -- records ---------------------------------------------------------------------
+    def log_metric(self, key: str, value: float, *, stage: str | None = None,
+                   step: int | None = None) -> None:
+        self.log_metrics({key: value}, stage=stage, step=step)
+
+    def log_metrics(self, values: Mapping[str, float], *, stage: str | None = None,
+                    step: int | None = None) -> None:
+        stage = check_stage(stage) if stage is not None else self._stage
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
+            raise InvalidValue(f"step must be an integer, got {step!r}")
+        checked = {check_key(k): records.check_number(k, v) for k, v in values.items()}
+        stamp = now()
+        for key, value in checked.items():
+            self._pending.add("metrics.toml", {"id": new_id(), "key": key, "value": value,
+                                               "stage": stage, "step": step,
+                                               "observed_at": stamp})
+        self._buffered()
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        for key in params:
+            check_key(key, "param")
+        clean = redact(records.clean(dict(params)))
+        self._pending.header.setdefault("params", {}).update(clean)
+
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    def event(self, key: str, message: str = "", *, level: str = "info",
+              attributes: Mapping[str, Any] | None = None) -> None:
+        check_key(key, "event")
+        if level not in {"debug", "info", "warning", "error", "critical"}:
+            raise InvalidValue(f"event level must be debug, info, warning, error or critical: {level!r}")
+        self._pending.add("events.toml", {
+            "id": new_id(), "key": key, "level": level, "message": redact_value(message),
+            "attributes": redact(records.clean(dict(attributes or {}))),
+            "stage": self._stage, "observed_at": now()})
+        self._buffered()
+
+    def dataset(self, name: str, *, version: str | None = None,
+                path: str | os.PathLike[str] | None = None, source: str | None = None,
+                split: str | None = None, rows: int | None = None) -> dict[str, Any]:
+        check_key(name, "dataset")
+        entry: dict[str, Any] = {"id": new_id(), "name": name, "version": version,
+                                 "source": redact_value(source) if source else None,
+                                 "split": split, "rows": rows}
+        if path is not None:
+            entry.update(fingerprint(Path(path)))
+        self._pending.add("datasets.toml", entry)
+        self._buffered()
+        return records.clean(entry)
+
+    def artifact(self, path: str | os.PathLike[str], *, name: str | None = None,
+                 kind: str | None = None) -> dict[str, Any]:
+        target = Path(path)
+        entry = {"id": new_id(), "name": name or target.name, "kind": kind,
+                 **fingerprint(target)}
+        self._pending.add("artifacts.toml", entry)
+        self._buffered()
+        return records.clean(entry)
+
+    def add_stage(self, name: str, status: str = "completed") -> None:
+        """Declare a stage without timing it (records name it with ``stage=``)."""
+        self._pending.stages.append({"name": check_stage(name), "status": status,
+                                     "order": self._stage_order})
+        self._stage_order += 1
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[Run]:
+        """Records under this block belong to stage ``name``; the stage commits at its end."""
+        check_stage(name)
+        outer, self._stage = self._stage, name
+        entry = {"name": name, "status": "running", "started_at": now(),
+                 "order": self._stage_order}
+        self._stage_order += 1
+        self._pending.stages.append(entry)
+        status = "failed"
+        try:
+            yield self
+            status = "completed"
+        finally:
+            self._stage = outer
+            self._pending.stages.append({**entry, "status": status, "ended_at": now()})
+            if self._started:
+                self.flush()
+
+
+def _describe(message: str, change: RunChange) -> str:
+    counts = [f"{len(v)} {k.removesuffix('.toml')}" for k, v in change.appends.items() if v]
+    return f"{message}: {', '.join(counts)}" if counts else message

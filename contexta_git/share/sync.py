@@ -1,0 +1,191 @@
+"""Share runs through git remotes: ``push`` and ``pull`` of contexta/runs and certificate tags.
+
+The plain-git equivalents (see the README):
+
+    git push REMOTE refs/heads/contexta/runs:refs/heads/contexta/runs \
+                    'refs/tags/contexta/cert/*:refs/tags/contexta/cert/*'
+    git fetch --no-tags REMOTE +refs/heads/contexta/runs:refs/remotes/REMOTE/contexta/runs \
+                    'refs/tags/contexta/cert/*:refs/tags/contexta/cert/*'
+
+then a merge of ``refs/remotes/REMOTE/contexta/runs`` into ``contexta/runs`` that git cannot
+do without a checkout; ``pull`` does it in the object store (see merge.py for the rules).
+Tags are pushed and fetched without ``+``: git refuses to move an existing certificate tag.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+from contexta_git.core import records
+from contexta_git.errors import ContextaError
+from contexta_git.git.repo import GitStore, View, git
+from contexta_git.store.merge import Resolution, resolve, run_folder, run_ref
+from contexta_git.core.names import BRANCH, CERT_TAG_PREFIX
+from contexta_git.store.runs import Runs
+
+RUNS_REFSPEC = f"{BRANCH}:{BRANCH}"
+TAGS_REFSPEC = f"{CERT_TAG_PREFIX}*:{CERT_TAG_PREFIX}*"
+PUSH_ATTEMPTS = 3
+
+
+class NoSuchRemote(ContextaError):
+    def __init__(self, remote: str) -> None:
+        self.remote = remote
+        super().__init__(f"no remote named {remote!r}; add one with git remote add {remote} URL")
+
+
+class PushRejected(ContextaError):
+    def __init__(self, remote: str, detail: str) -> None:
+        self.remote, self.detail = remote, detail
+        super().__init__(f"{remote} refused contexta/runs ({detail}); "
+                         f"run contexta-git pull {remote}, then push again")
+
+
+class NothingToPush(ContextaError):
+    def __init__(self) -> None:
+        super().__init__("no runs recorded yet: contexta/runs does not exist")
+
+
+@dataclass(frozen=True)
+class PullResult:
+    remote: str
+    how: str  # no-remote-runs, up-to-date, fast-forward, merge
+    tip: str | None
+    added: tuple[str, ...] = ()
+    merged: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # certificate tags fetched
+
+
+@dataclass(frozen=True)
+class PushResult:
+    remote: str
+    tip: str
+    pulled: tuple[PullResult, ...] = ()  # merges done because the remote had moved
+    tags: tuple[str, ...] = ()  # certificate tags the remote did not have
+
+
+def tracking_ref(remote: str) -> str:
+    return f"refs/remotes/{remote}/contexta/runs"
+
+
+def _cwd(store: GitStore) -> str:
+    return str(store.workdir or store.git_dir)
+
+
+def _check_remote(store: GitStore, remote: str) -> None:
+    names = git(["remote"], cwd=_cwd(store)).stdout.decode().split()
+    if remote not in names:
+        raise NoSuchRemote(remote)
+
+
+def pull(runs: Runs, remote: str = "origin") -> PullResult:
+    """Fetch the remote's runs and certificates, then merge its runs into contexta/runs."""
+    store = runs.store
+    _check_remote(store, remote)
+    ref = tracking_ref(remote)
+    known_tags = _cert_tags(store)
+    fetched = git(["fetch", "--no-tags", remote, f"+{BRANCH}:{ref}", TAGS_REFSPEC],
+                  cwd=_cwd(store))
+    if fetched.returncode != 0 and b"couldn't find remote ref" in fetched.stderr:
+        tags = git(["fetch", "--no-tags", remote, TAGS_REFSPEC], cwd=_cwd(store))
+        _fail_unless_ok(tags, "fetch")
+        return PullResult(remote, "no-remote-runs", store.tip(),
+                          tags=tuple(sorted(_cert_tags(store) - known_tags)))
+    _fail_unless_ok(fetched, "fetch")
+    theirs = store.ref_target(ref)
+    assert theirs is not None
+    tip, how, result = merge_runs(store, theirs, remote)
+    return PullResult(remote, how, tip, tuple(sorted(result.added)), tuple(sorted(result.merged)),
+                      tuple(sorted(result.kept)), tuple(result.notes),
+                      tuple(sorted(_cert_tags(store) - known_tags)))
+
+
+def merge_runs(store: GitStore, theirs: str, label: str) -> tuple[str | None, str, Resolution]:
+    """Merge commit ``theirs`` into contexta/runs (fast-forward when possible)."""
+    result = Resolution()
+
+    def build(base: View, ours: View, other: View, mine: set[str],
+              changed: set[str]) -> dict[str, bytes | None]:
+        nonlocal result
+        result = resolve(base, ours, other, mine, changed)
+        return result.changes
+
+    old = store.tip()
+    before = store.view(old) if old else None
+    tip, how = store.merge(theirs, build, lambda: _describe(label, result),
+                           {"Contexta-Merge": f"{label} {theirs}"})
+    if how == "fast-forward":
+        result = _fast_forwarded(store, before, old, theirs)
+    return tip, how, result
+
+
+def push(runs: Runs, remote: str = "origin", *, retry: bool = True) -> PushResult:
+    """Push contexta/runs and every certificate tag; a remote that moved is pulled and
+    merged first, then pushed again (``retry``), at most a few times."""
+    store = runs.store
+    if store.tip() is None:
+        raise NothingToPush()
+    pulled: list[PullResult] = []
+    for _attempt in range(PUSH_ATTEMPTS):
+        pushed = git(["push", "--porcelain", "--no-verify", remote, RUNS_REFSPEC, TAGS_REFSPEC],
+                     cwd=_cwd(store))
+        lines = pushed.stdout.decode(errors="replace").splitlines()
+        runs_line = next((ln for ln in lines if f"\t{RUNS_REFSPEC}\t" in ln), "")
+        if runs_line.startswith("!") and "rejected" in runs_line:
+            detail = runs_line.split("\t")[-1].strip()
+            if not retry:
+                raise PushRejected(remote, detail)
+            pulled.append(pull(runs, remote))
+            continue
+        tag_errors = [ln for ln in lines if ln.startswith("!") and CERT_TAG_PREFIX in ln]
+        if tag_errors:
+            name = tag_errors[0].split("\t")[1].split(":")[-1].removeprefix("refs/tags/")
+            raise ContextaError(f"{remote} already has a different tag {name}; "
+                                "certificate tags are never moved")
+        _fail_unless_ok(pushed, "push")
+        tags = tuple(ln.split("\t")[1].split(":")[-1].removeprefix("refs/tags/")
+                     for ln in lines if ln.startswith("*") and CERT_TAG_PREFIX in ln)
+        tip = store.tip()
+        assert tip is not None
+        return PushResult(remote, tip, tuple(pulled), tags)
+    raise PushRejected(remote, f"it moved again during {PUSH_ATTEMPTS} tries")
+
+
+def _fail_unless_ok(result: subprocess.CompletedProcess[bytes], verb: str) -> None:
+    if result.returncode != 0:
+        lines = result.stderr.decode(errors="replace").strip().splitlines()
+        clash = next((ln.split()[2] for ln in lines
+                      if "would clobber existing tag" in ln and len(ln.split()) > 2), None)
+        if clash:
+            raise ContextaError(
+                f"certificate {clash} here differs from the remote's, and certificates are never "
+                f"moved: keep yours under a new name (git tag {clash}-local {clash} && git tag -d "
+                f"{clash}), then pull again")
+        detail = next((ln for ln in lines if ln.startswith(("fatal", "error", "!"))),
+                      lines[-1] if lines else f"exit {result.returncode}")
+        raise ContextaError(f"git {verb} failed: {detail.removeprefix('fatal: ')}")
+
+
+def _cert_tags(store: GitStore) -> set[str]:
+    listed = git(["for-each-ref", "--format=%(refname)", CERT_TAG_PREFIX], cwd=_cwd(store))
+    return {ln.removeprefix("refs/tags/") for ln in listed.stdout.decode().split()}
+
+
+def _fast_forwarded(store: GitStore, before: View | None, old: str | None,
+                    new: str) -> Resolution:
+    """Which runs a fast-forward brought: new folders are added, the others merged."""
+    out = Resolution()
+    after = store.view(new)
+    for folder in {f for f in map(run_folder, store.changed_paths(old, new)) if f}:
+        head = f"{folder}/{records.RUN}"
+        if after.exists(head):
+            known = before is not None and before.exists(head)
+            (out.merged if known else out.added).add(run_ref(folder))
+    return out
+
+
+def _describe(remote: str, result: Resolution) -> str:
+    return f"merge runs from {remote}: {len(result.added)} new, {len(result.merged)} merged"

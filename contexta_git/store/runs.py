@@ -1,0 +1,176 @@
+"""Runs on the branch: apply changes to run folders, read runs back, resolve names."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from contexta_git.core import records
+from contexta_git.errors import AmbiguousRun, InvalidName, RunExists, RunNotFound
+from contexta_git.git.repo import GitStore, View
+from contexta_git.core.names import RunId, project_path
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class RunChange:
+    """What one commit does to one run folder.
+
+    ``create``: True means the run must not exist yet, False that it must exist,
+    None that either is fine.
+    """
+
+    run: RunId
+    create: bool | None = None
+    header: dict[str, Any] = field(default_factory=dict)
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    appends: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    environment: bytes | None = None
+    lockfile: bytes | None = None
+    fresh_ids: bool = False  # ids are new random ones: skip reading the file for duplicates
+
+    def add(self, filename: str, entry: dict[str, Any]) -> None:
+        self.appends.setdefault(filename, []).append(entry)
+
+    def is_empty(self) -> bool:
+        return not (self.header or self.stages or any(self.appends.values())
+                    or self.environment or self.lockfile or self.create)
+
+
+class Runs:
+    """The run-level view of one repository's runs branch."""
+
+    def __init__(self, store: GitStore) -> None:
+        self.store = store
+
+    @classmethod
+    def open(cls, repo: str | os.PathLike[str] | None = None) -> Runs:
+        return cls(GitStore(repo or "."))
+
+    # -- writing -------------------------------------------------------------------
+    def apply(self, changes: Sequence[RunChange], message: str,
+              trailers: dict[str, str] | None = None) -> str | None:
+        """Apply every change in one commit (all or nothing)."""
+        return self.store.commit(lambda view: _build(view, changes), message, trailers)
+
+    # -- reading -------------------------------------------------------------------
+    def view(self, at: str | None = None) -> View:
+        return self.store.view(at)
+
+    def exists(self, run: RunId, view: View | None = None) -> bool:
+        return (view or self.view()).exists(f"{run.path}/{records.RUN}")
+
+    def get(self, run: RunId, at: str | None = None) -> records.RunData:
+        files = self.view(at).files(run.path)
+        if records.RUN not in files:
+            raise RunNotFound(run.ref, self._suggest(run.name))
+        return records.RunData.from_files(files)
+
+    def projects(self, view: View | None = None) -> list[str]:
+        return sorted((view or self.view()).names("projects"))
+
+    def ids(self, project: str | None = None, view: View | None = None) -> list[RunId]:
+        view = view or self.view()
+        found: list[RunId] = []
+        for name in [project] if project else self.projects(view):
+            base = f"{project_path(name)}/runs"
+            found.extend(RunId(name, run) for sub in view.names(base)
+                         for run in view.names(f"{base}/{sub}"))
+        return sorted(found)
+
+    def resolve(self, text: str, project: str | None = None) -> RunId:
+        """``run:p.n`` (exactly that), ``p.n`` or a bare name that names exactly one run.
+
+        Every reading is checked, one lookup each (a run's path follows from its
+        project and name): ``bert.v2`` may be run ``v2`` of project ``bert`` or a run
+        named ``bert.v2``; when both exist the reference is ambiguous, unless ``project``
+        was given, which then decides.
+        """
+        view = self.view()
+        explicit = text.startswith("run:")
+        body = text[4:] if explicit else text
+        readings: list[tuple[str, str]] = []
+        if "." in body:
+            first, _, rest = body.partition(".")
+            readings.append((first, rest))
+        if not explicit:
+            readings += [(project, body)] if project else [(p, body) for p in self.projects(view)]
+        found: list[RunId] = []
+        for project_name, name in readings:
+            try:
+                candidate = RunId(project_name, name)
+            except InvalidName:
+                continue
+            if candidate not in found and self.exists(candidate, view):
+                found.append(candidate)
+        if project and _valid(project, body) and RunId(project, body) in found:
+            return RunId(project, body)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise AmbiguousRun(text, [r.ref for r in found])
+        raise RunNotFound(text, self._suggest(body, view))
+
+    def _suggest(self, name: str, view: View | None = None) -> list[str]:
+        ids = self.ids(view=view)
+        by_name = {r.name: r.ref for r in ids} | {r.id: r.ref for r in ids}
+        close = difflib.get_close_matches(name, list(by_name), n=3, cutoff=0.6)
+        return sorted({by_name[c] for c in close})
+
+
+def _valid(project: str, name: str) -> bool:
+    try:
+        RunId(project, name)
+    except InvalidName:
+        return False
+    return True
+
+
+def _current(view: View, out: dict[str, bytes | None], folder: str, name: str) -> bytes | None:
+    """A file of a run folder as this commit will leave it so far."""
+    key = f"{folder}/{name}"
+    return out[key] if key in out else view.read(key)
+
+
+def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
+    out: dict[str, bytes | None] = {}
+    for change in changes:
+        run, path = change.run, change.run.path
+        exists = view.exists(f"{path}/{records.RUN}")
+        if change.create and exists:
+            raise RunExists(run.ref)
+        if change.create is False and not exists:
+            raise RunNotFound(run.ref)
+        project_file = f"{project_path(run.project)}/project.toml"
+        if not view.exists(project_file) and project_file not in out:
+            out[project_file] = records.dumps({"name": run.project, "created_at": now()})
+        current = functools.partial(_current, view, out, path)
+
+        if change.header or not exists:
+            base = current(records.RUN)
+            header = {"project": run.project, "name": run.name, **change.header}
+            if base is None:
+                header = {"status": "running", "started_at": now(), **header}
+            out[f"{path}/{records.RUN}"] = records.merge_header(base, header)
+        if change.stages:
+            out[f"{path}/{records.STAGES}"] = records.upsert_stages(
+                current(records.STAGES), change.stages)
+        for filename, entries in change.appends.items():
+            table = records.APPEND[filename]
+            known: set[str] | None = set() if change.fresh_ids else None
+            new = records.append(current(filename), table, entries, known)
+            if new is not None:
+                out[f"{path}/{filename}"] = new
+        if change.environment is not None:
+            out[f"{path}/{records.ENVIRONMENT}"] = change.environment
+        if change.lockfile is not None:
+            out[f"{path}/{records.LOCK}"] = change.lockfile
+    return out
