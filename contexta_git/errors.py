@@ -95,6 +95,15 @@ class RefLocked(ContextaError):
     def __init__(self, lock: str, seconds: float) -> None:
         self.lock = lock
         super().__init__(
-            f"{lock} has been held for {seconds:.0f}s: a writer crashed while moving the branch, "
-            "or one is still running; if no git or contexta-git process is running, delete that file"
+            f"{lock} is held (for {max(seconds, 0):.0f}s now) and did not clear: a writer crashed "
+            "while moving the branch, or one is still running; if no git or contexta-git process "
+            f"is running, remove it: rm {lock}"
         )
+
+
+class WriteFailed(ContextaError):
+    """The operating system refused a write (read-only, no space, a file-size limit)."""
+
+    def __init__(self, path: str, cause: str) -> None:
+        self.path, self.cause = path, cause
+        super().__init__(f"cannot write {path}: {cause}; nothing was recorded")

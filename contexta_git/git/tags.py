@@ -1,22 +1,117 @@
-"""Certificate tag names and the text of tag objects."""
+"""Tag objects: their exact bytes, parsing, signing and git's verdict on a signature.
+
+Signed annotated tags go through the user's own git signing configuration.
+
+pygit2 cannot sign, so we do what ``git tag -s`` does: build the exact bytes of
+the tag object, sign them with the program git would use (``gpg.format``,
+``user.signingKey``, ``gpg.<format>.program``, all read with ``git config`` so
+``GIT_CONFIG_GLOBAL`` and includes count), check that a real armored signature
+came back, and append it to the tag message. Stock ``git tag -v`` verifies it.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
-from contexta_git.core.names import CERT_TAG_PREFIX, check_run
+from contexta_git.errors import ContextaError
+from contexta_git.git.process import committer_ident, config_value, git
+
+_ARMOR = {"openpgp": b"-----BEGIN PGP SIGNATURE-----", "x509": b"-----BEGIN SIGNED MESSAGE-----",
+          "ssh": b"-----BEGIN SSH SIGNATURE-----"}
+_PROGRAM = {"openpgp": "gpg", "x509": "gpgsm", "ssh": "ssh-keygen"}
+
+
+class SigningError(ContextaError):
+    """Signing could not produce a signature: nothing was written."""
+
+
+@dataclass(frozen=True)
+class SigningConfig:
+    format: str  # openpgp, x509 or ssh
+    key: str | None
+    program: str
+
+
+def signing_config(cwd: Path) -> SigningConfig:
+    fmt = (config_value(cwd, "gpg.format") or "openpgp").lower()
+    if fmt not in _PROGRAM:
+        raise SigningError(f"unsupported gpg.format {fmt!r} (use openpgp, x509 or ssh)")
+    program = config_value(cwd, f"gpg.{fmt}.program")
+    if program is None and fmt == "openpgp":
+        program = config_value(cwd, "gpg.program")
+    return SigningConfig(fmt, config_value(cwd, "user.signingKey"), program or _PROGRAM[fmt])
+
+
+tagger_ident = committer_ident
+
+
+def tag_bytes(target: str, target_type: str, name: str, tagger: str, message: str) -> bytes:
+    """The exact bytes of an unsigned tag object (``git cat-file tag`` prints them)."""
+    body = message.rstrip("\n") + "\n"
+    return (f"object {target}\ntype {target_type}\ntag {name}\ntagger {tagger}\n\n{body}").encode()
+
+
+def sign(payload: bytes, cwd: Path, identity: str) -> bytes:
+    """An armored detached signature of ``payload`` made the way git makes it."""
+    cfg = signing_config(cwd)
+    if cfg.format == "ssh":
+        armored = _sign_ssh(payload, cfg)
+    else:
+        armored = _sign_gpg(payload, cfg, cfg.key or identity)
+    if not armored.startswith(_ARMOR[cfg.format]) or b"-----END " not in armored:
+        raise SigningError(f"{cfg.program} returned no {cfg.format} signature")
+    return armored if armored.endswith(b"\n") else armored + b"\n"
+
+
+def _run(command: list[str], payload: bytes | None) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(command, input=payload, capture_output=True, timeout=300, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SigningError(f"cannot run {command[0]}: {exc}") from exc
+
+
+def _last_line(result: subprocess.CompletedProcess[bytes]) -> str:
+    lines = [x for x in result.stderr.decode(errors="replace").splitlines()
+             if x.strip() and not x.startswith("[GNUPG:]")]
+    return lines[-1].strip() if lines else f"exit status {result.returncode}"
+
+
+def _sign_gpg(payload: bytes, cfg: SigningConfig, key: str) -> bytes:
+    result = _run([cfg.program, "--status-fd=2", "-bsau", key], payload)
+    if result.returncode != 0 or b"[GNUPG:] SIG_CREATED " not in result.stderr:
+        raise SigningError(f"{cfg.program} could not sign with key {key!r}: {_last_line(result)}")
+    return result.stdout
+
+
+def _sign_ssh(payload: bytes, cfg: SigningConfig) -> bytes:
+    if not cfg.key:
+        raise SigningError("gpg.format is ssh but user.signingKey is not set")
+    with tempfile.TemporaryDirectory(prefix="contexta-sign-") as tmp:
+        key = cfg.key
+        literal = key.startswith(("key::", "ssh-", "ecdsa-", "sk-"))
+        if literal:  # a public key: the private half is in ssh-agent, as git does it
+            keyfile = Path(tmp) / "key.pub"
+            keyfile.write_text(key.removeprefix("key::") + "\n")
+        else:
+            keyfile = Path(os.path.expanduser(key))
+            if not keyfile.exists():
+                raise SigningError(f"user.signingKey {key} does not exist")
+        buffer = Path(tmp) / "tag"
+        buffer.write_bytes(payload)
+        command = [cfg.program, "-Y", "sign", "-n", "git", "-f", str(keyfile)]
+        result = _run([*command, *(["-U"] if literal else []), str(buffer)], None)
+        sig = buffer.with_name("tag.sig")
+        if result.returncode != 0 or not sig.exists():
+            raise SigningError(f"{cfg.program} could not sign with {key}: {_last_line(result)}")
+        return sig.read_bytes()
+
 
 _ARMOR_STARTS = (b"-----BEGIN PGP SIGNATURE-----", b"-----BEGIN SSH SIGNATURE-----",
                  b"-----BEGIN SIGNED MESSAGE-----")
-
-
-def tag_ref(cert: str) -> str:
-    """``refs/tags/contexta/cert/<id>`` from an id, ``contexta/cert/<id>`` or the full ref."""
-    if cert.startswith("refs/tags/"):
-        body = cert.removeprefix(CERT_TAG_PREFIX)
-    else:
-        body = cert.removeprefix("contexta/cert/")
-    return CERT_TAG_PREFIX + check_run(body)
 
 
 @dataclass(frozen=True)
@@ -47,3 +142,21 @@ def parse_tag(raw: bytes) -> TagObject:
         body, signature = body[:cut], body[cut:]
     return TagObject(fields.get("object", ""), fields.get("type", ""), fields.get("tag", ""),
                      fields.get("tagger", ""), body, signature)
+
+
+@dataclass(frozen=True)
+class TagVerdict:
+    """What ``git verify-tag --raw`` said: its exit code decides, the output names who."""
+
+    ok: bool
+    output: str
+    reason: str
+
+
+def verify_tag(cwd: Path, tag_object: str) -> TagVerdict:
+    """Ask stock git whether the tag object's signature is good (by exit code only)."""
+    result = git(["verify-tag", "--raw", tag_object], cwd=cwd)
+    output = result.stderr.decode(errors="replace") + result.stdout.decode(errors="replace")
+    lines = [x.strip() for x in output.splitlines() if x.strip() and "[GNUPG:]" not in x]
+    reason = lines[-1] if lines else f"exit status {result.returncode}"
+    return TagVerdict(result.returncode == 0, output, reason)

@@ -1,4 +1,5 @@
-"""What a certificate says, built from a run as recorded at one commit.
+"""What a certificate says, built from a run as recorded at one commit, and the name
+of the tag that seals it (``refs/tags/contexta/cert/<id>``).
 
 ``certificate.toml`` = a header (schema, id, client, model, issue time, issuer,
 tool) + the stored policy + the *evidence*: everything derived from the run and
@@ -13,8 +14,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from contexta_git.release.gate import GateResult
+from contexta_git.core.names import CERT_TAG_PREFIX, check_run
 from contexta_git.core.records import RunData
+from contexta_git.release.gate import GateResult
 
 SCHEMA = "contexta-git/certificate/1"
 CERT_FILE = "certificate.toml"
@@ -27,6 +29,15 @@ KEY_PACKAGES = (
 )
 SMALL_ENV = 30
 EVIDENCE_KEYS = ("run", "datasets", "environment", "metrics", "artifacts", "checks", "decision")
+
+
+def tag_ref(cert: str) -> str:
+    """``refs/tags/contexta/cert/<id>`` from an id, ``contexta/cert/<id>`` or the full ref."""
+    if cert.startswith("refs/tags/"):
+        body = cert.removeprefix(CERT_TAG_PREFIX)
+    else:
+        body = cert.removeprefix("contexta/cert/")
+    return CERT_TAG_PREFIX + check_run(body)
 
 
 def sha256(data: bytes) -> str:

@@ -17,14 +17,14 @@ from typing import Any
 
 from contexta_git import __version__
 from contexta_git.core import records
-from contexta_git.release.certificate import CARD_FILE, CERT_FILE, SCHEMA, evidence, markdown
-from contexta_git.errors import ContextaError
-from contexta_git.release.gate import GateFailed, GateResult, evaluate
-from contexta_git.git.repo import View
 from contexta_git.core.names import CERT_TAG_PREFIX, RunId, certificate_path, check_certificate
+from contexta_git.errors import ContextaError
+from contexta_git.git.repo import View
+from contexta_git.git.tags import sign as sign_bytes
+from contexta_git.git.tags import signing_config, tag_bytes, tagger_ident
+from contexta_git.release.certificate import CARD_FILE, CERT_FILE, SCHEMA, evidence, markdown
+from contexta_git.release.gate import GateFailed, GateResult, evaluate
 from contexta_git.release.policy import Policy
-from contexta_git.git.signing import sign as sign_bytes
-from contexta_git.git.signing import signing_config, tag_bytes, tagger_ident
 from contexta_git.store.runs import Runs
 
 

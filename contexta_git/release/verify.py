@@ -17,14 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from contexta_git.core import records
-from contexta_git.release.certificate import CARD_FILE, CERT_FILE, EVIDENCE_KEYS, evidence, markdown
-from contexta_git.errors import ContextaError
-from contexta_git.release.gate import evaluate
-from contexta_git.git.repo import GitStore, git
 from contexta_git.core.names import CERT_TAG_PREFIX, RunId, certificate_path
+from contexta_git.errors import ContextaError
+from contexta_git.git.process import config_values
+from contexta_git.git.repo import GitStore
+from contexta_git.git.tags import parse_tag, verify_tag
+from contexta_git.release.certificate import (
+    CARD_FILE,
+    CERT_FILE,
+    EVIDENCE_KEYS,
+    evidence,
+    markdown,
+    tag_ref,
+)
+from contexta_git.release.gate import evaluate
 from contexta_git.release.policy import Policy
 from contexta_git.store.runs import Runs
-from contexta_git.git.tags import parse_tag, tag_ref
 
 _EMAIL = re.compile(r"<([^<>]+)>")
 
@@ -130,14 +138,11 @@ def _check_signature(store: GitStore, tag_object: str, signed: bool,
     if not signed:
         problems.append("the tag is not signed (certified with --no-sign)")
         return None
-    result = git(["verify-tag", "--raw", tag_object], cwd=store.workdir or store.git_dir)
-    output = result.stderr.decode(errors="replace") + result.stdout.decode(errors="replace")
-    if result.returncode != 0:
-        lines = [x.strip() for x in output.splitlines() if x.strip() and "[GNUPG:]" not in x]
-        problems.append("git verify-tag rejects the signature: "
-                        + (lines[-1] if lines else f"exit status {result.returncode}"))
+    verdict = verify_tag(store.workdir or store.git_dir, tag_object)
+    if not verdict.ok:
+        problems.append(f"git verify-tag rejects the signature: {verdict.reason}")
         return None
-    return _signer(output)
+    return _signer(verdict.output)
 
 
 def _signer(output: str) -> str | None:
@@ -225,11 +230,9 @@ def _check_signer(store: GitStore, signer: str, tagger: str, problems: list[str]
     email = (found.group(1) if found else signer).lower()
     tagger_email = (_EMAIL.search(tagger) or _EMAIL.search("<>"))
     allowed = {tagger_email.group(1).lower()} if tagger_email else set()
-    listed = git(["config", "--get-all", "contexta.certifier"], cwd=store.workdir or store.git_dir)
-    for item in listed.stdout.decode().split("\n"):
-        if item.strip():
-            match = _EMAIL.search(item)
-            allowed.add((match.group(1) if match else item.strip()).lower())
+    for item in config_values(store.workdir or store.git_dir, "contexta.certifier"):
+        match = _EMAIL.search(item)
+        allowed.add((match.group(1) if match else item).lower())
     if email not in allowed:
         problems.append(f"signed by {signer}, who is neither the tagger nor a listed certifier "
                         "(git config --add contexta.certifier EMAIL)")
