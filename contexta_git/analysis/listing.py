@@ -12,9 +12,11 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
+from contexta_git.core.time import parse as parse_time
+from contexta_git.core.time import sort_key
 from contexta_git.store import index
 from contexta_git.core import records
 from contexta_git.errors import InvalidValue
@@ -178,23 +180,6 @@ class MetricCondition:
         return self.key in metrics and _OPS[self.op](metrics[self.key], self.value)
 
 
-def parse_time(text: str, *, end: bool = False) -> datetime:
-    """An ISO date or date-time as an aware datetime (UTC when no offset is given).
-
-    A bare date as the ``end`` of a window means the whole of that day.
-    """
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return moment + timedelta(days=1) - timedelta(microseconds=1) if end else moment
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidValue(f"{text!r} is not an ISO date or date-time (e.g. 2025-04-01 or "
-                           "2025-04-01T09:00:00Z)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def started_within(summary: RunSummary, window: tuple[datetime, datetime]) -> bool:
     if not summary.started_at:
         return False
@@ -243,7 +228,7 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
         if condition and not condition.holds(summary.metrics):
             continue
         found.append(summary)
-    found.sort(key=lambda r: (r.started_at or "", r.project, r.name))
+    found.sort(key=lambda r: (sort_key(r.started_at), r.project, r.name))
     if sort:
         found = [r for r in found if sort in r.metrics]
         found.sort(key=lambda r: r.metrics[sort], reverse=descending)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contexta_git.core.time import sort_key
 from contexta_git.errors import ContextaError
 from contexta_git.analysis.listing import RunSummary, run_summaries
 from contexta_git.core.names import check_key
@@ -41,6 +42,6 @@ def select_best_run(runs: Runs, candidates: Sequence[str] | None, metric: str, *
             scored.append((values[metric], summary))
     if not scored:
         raise NoCandidate(metric, stage_name, len(summaries), len(held))
-    scored.sort(key=lambda pair: (pair[1].started_at or "", pair[1].run_id))
+    scored.sort(key=lambda pair: (sort_key(pair[1].started_at), pair[1].run_id))
     pick = max if higher_is_better else min
     return pick(scored, key=lambda pair: pair[0])[1].ref

@@ -6,13 +6,18 @@ the command that needs them, so ``contexta-git --help`` starts fast.
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Any
 
 import click
 
 from contexta_git import __version__
-from contexta_git.errors import EXIT_CRASH, ContextaError
+from contexta_git.errors import EXIT_CRASH, EXIT_ERROR, ContextaError
+
+
+#: OS errors the user can fix (a read-only repository, a full disk, a file-size limit)
+_USER_FIXABLE = {errno.EROFS, errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EACCES, errno.EPERM}
 
 
 class Group(click.Group):
@@ -30,6 +35,10 @@ class Group(click.Group):
             sys.stderr.close()
             ctx.exit(1)
         except Exception as exc:
+            if isinstance(exc, OSError) and exc.errno in _USER_FIXABLE:
+                where = exc.filename or "a file"
+                click.echo(f"Error: {where}: {exc.strerror}", err=True)
+                ctx.exit(EXIT_ERROR)
             click.echo(f"Error: internal error ({type(exc).__name__}: {exc}); "
                        "please report it with the command you ran", err=True)
             ctx.exit(EXIT_CRASH)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from contexta_git import contract
 from contexta_git.core import records
+from contexta_git.core.time import normalize
 from contexta_git.config import UnifiedConfig
 from contexta_git.errors import InvalidValue
 from contexta_git.git.repo import GitStore
@@ -56,7 +57,7 @@ class ProjectStore(_Writer):
         name = _project(project.project_ref)
         if project.name != name:
             raise InvalidValue(f"project name {project.name!r} does not match {project.project_ref!r}")
-        doc = {"name": name, "description": project.description, "created_at": project.created_at}
+        doc = {"name": name, "description": project.description, "created_at": normalize(project.created_at)}
         path = f"{project_path(name)}/project.toml"
         self.runs.store.commit(
             lambda view: {path: records.merge_header(view.read(path), doc)},
@@ -68,7 +69,8 @@ class RunStore(_Writer):
         rid = RunId.parse(run.run_ref)
         if rid.project != _project(run.project_ref) or rid.name != run.name:
             raise InvalidValue(f"run {run.run_ref!r} does not match its project_ref and name")
-        header = {"status": run.status, "started_at": run.started_at, "ended_at": run.ended_at,
+        header = {"status": run.status, "started_at": normalize(run.started_at),
+                  "ended_at": normalize(run.ended_at),
                   "params": redact(run.params), "tags": redact(run.tags)}
         self._apply(RunChange(rid, header=records.clean(header)), f"put {rid.ref}")
 
@@ -79,8 +81,8 @@ class StageStore(_Writer):
         name = check_stage(_after(stage.stage_execution_ref, "stage", rid))
         if name != stage.stage_name:
             raise InvalidValue(f"stage {stage.stage_execution_ref!r} is not named {stage.stage_name!r}")
-        entry = {"name": name, "status": stage.status, "started_at": stage.started_at,
-                 "ended_at": stage.ended_at, "order": stage.order_index}
+        entry = {"name": name, "status": stage.status, "started_at": normalize(stage.started_at),
+                 "ended_at": normalize(stage.ended_at), "order": stage.order_index}
         self._apply(RunChange(rid, create=False, stages=[entry]), f"put stage {name} of {rid.ref}")
 
 
@@ -92,7 +94,7 @@ class EnvironmentStore(_Writer):
                "variables": redact(dict(snap.environment_variables)),
                "packages": dict(snap.packages), "origin": "declared"}
         change = RunChange(rid, create=False, environment=records.dumps(env),
-                           header={"environment_captured_at": snap.captured_at})
+                           header={"environment_captured_at": normalize(snap.captured_at)})
         self._apply(change, f"put environment of {rid.ref}")
 
 
@@ -112,7 +114,7 @@ class RecordStore(_Writer):
         env = record.envelope
         rid = RunId.parse(env.run_ref)
         entry: dict[str, Any] = {"id": _after(env.record_ref, "record", rid),
-                                 "observed_at": env.observed_at}
+                                 "observed_at": normalize(env.observed_at)}
         if env.stage_execution_ref:
             entry["stage"] = check_stage(_after(env.stage_execution_ref, "stage", rid))
         if isinstance(record, contract.MetricRecord):

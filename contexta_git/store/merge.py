@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contexta_git.core.time import sort_key
 from contexta_git.core import records
 from contexta_git.git.repo import View
 
@@ -97,7 +98,7 @@ def _independent(ours: View, theirs: View, head: str) -> bool:
     """Two run.toml files written separately (different start times) for one name."""
     mine = records.loads(ours.read(head), records.RUN)
     other = records.loads(theirs.read(head), records.RUN)
-    return mine.get("started_at") != other.get("started_at")
+    return sort_key(mine.get("started_at")) != sort_key(other.get("started_at"))
 
 
 def _keep_both(folder: str, theirs: View, out: Resolution) -> None:
@@ -194,7 +195,7 @@ def _status(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> Any:
         return other
     if other == RUNNING:
         return mine
-    return other if str(theirs.get("ended_at", "")) > str(ours.get("ended_at", "")) else mine
+    return other if sort_key(theirs.get("ended_at")) > sort_key(ours.get("ended_at")) else mine
 
 
 def _keys(ours: Iterable[str], theirs: Iterable[str]) -> list[str]:

@@ -7,17 +7,14 @@ import functools
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+
 from typing import Any
 
 from contexta_git.core import records
+from contexta_git.core.time import now
 from contexta_git.errors import AmbiguousRun, InvalidName, RunExists, RunNotFound
 from contexta_git.git.repo import GitStore, View
 from contexta_git.core.names import RunId, project_path
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass

@@ -56,7 +56,7 @@ def test_missing_root_path_gets_a_new_repository(tmp_path: Path) -> None:
     write_run(ctx)
     assert (root / ".git").is_dir()
     data = ctx.runs.get(RunId(P, "r1"))
-    assert data.started_at == "2025-04-08T09:00:00Z" and data.status == "completed"
+    assert data.started_at == "2025-04-08T09:00:00.000000Z" and data.status == "completed"
     assert [(m.key, m.value, m.stage, m.id) for m in data.metrics] == [
         ("auc", 0.961, "evaluate", "r00001")]
     assert data.events[0].attributes == {"dataset_version": "v3", "record_count": 2400000}

@@ -1,0 +1,67 @@
+"""Time is a datetime: parsed once, compared as aware datetimes, stored in one format.
+
+Stored timestamps are UTC with microseconds and a ``Z`` (``2025-04-01T15:00:00.500000Z``).
+Strings never decide an order: ``...15:00:00Z`` sorts before ``...15:00:00.500000Z``,
+and ``17:30:00+02:00`` before ``16:00:00Z``, once both are parsed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from contexta_git.errors import InvalidValue
+
+#: where a missing or unreadable timestamp sorts: before every real one
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def now() -> str:
+    """The current time in the stored format."""
+    return stamp(datetime.now(UTC))
+
+
+def stamp(moment: datetime) -> str:
+    """``moment`` in the stored format (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def parse(text: str, *, end: bool = False) -> datetime:
+    """An aware datetime from an ISO date or date-time; a date alone is its first (or,
+    with ``end``, its last) microsecond, and a time without an offset is UTC."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) - timedelta(microseconds=1) if end else moment
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InvalidValue(f"{text!r} is not an ISO date or date-time (e.g. 2025-04-01 or "
+                           "2025-04-01T09:00:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def sort_key(value: Any) -> datetime:
+    """Order of a stored timestamp: parsed; missing or unreadable ones sort first."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value:
+        return EARLIEST
+    try:
+        return parse(value)
+    except InvalidValue:
+        return EARLIEST
+
+
+def normalize(value: Any) -> str | None:
+    """A timestamp given by a caller (string or datetime) in the stored format;
+    None stays None. Refuses what is not a date-time."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return stamp(value)
+    if not isinstance(value, str):
+        raise InvalidValue(f"{value!r} is not a date-time")
+    return stamp(parse(value))
