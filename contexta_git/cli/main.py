@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from contexta_git import __version__
+from contexta_git.cli.text import echo
 from contexta_git.errors import EXIT_CRASH, ContextaError
 
 
@@ -22,7 +23,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except ContextaError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
@@ -30,8 +31,8 @@ class Group(click.Group):
             sys.stderr.close()
             ctx.exit(1)
         except Exception as exc:
-            click.echo(f"Error: internal error ({type(exc).__name__}: {exc}); "
-                       "please report it with the command you ran", err=True)
+            echo(f"Error: internal error ({type(exc).__name__}: {exc}); "
+                 "please report it with the command you ran", err=True)
             ctx.exit(EXIT_CRASH)
 
 
