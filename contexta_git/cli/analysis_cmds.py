@@ -6,6 +6,7 @@ import click
 
 from contexta_git.cli.main import cli
 from contexta_git.cli.options import write_output, echo_json, json_option, project_option, runs_of
+from contexta_git.cli.text import echo
 
 
 @cli.command()
@@ -26,7 +27,7 @@ def diff(ctx: click.Context, run_a: str, run_b: str, project: str | None, show_a
     if as_json:
         echo_json(result.to_dict(changed_only=not show_all))
     elif as_md:
-        click.echo(result.to_markdown(changed_only=not show_all), nl=False)
+        echo(result.to_markdown(changed_only=not show_all), document=True, nl=False)
     else:
         from contexta_git.cli.render_analysis import comparison
 
@@ -63,9 +64,9 @@ def best(ctx: click.Context, metric: str, project: str | None, stage: str | None
     """Print the run with the best latest value of METRIC (highest unless --min)."""
     from contexta_git.analysis.select import select_best_run
 
-    click.echo(select_best_run(runs_of(ctx), None, metric, stage_name=stage,
-                               higher_is_better=not lowest,
-                               include_quarantined=include_quarantined, project=project))
+    echo(select_best_run(runs_of(ctx), None, metric, stage_name=stage,
+                         higher_is_better=not lowest,
+                         include_quarantined=include_quarantined, project=project))
 
 
 @cli.command()
@@ -83,9 +84,9 @@ def report(ctx: click.Context, run: str, project: str | None, fmt: str, output: 
     text = build_snapshot_report(runs_of(ctx), run, project).render(fmt)
     if output:
         write_output(output, text)
-        click.echo(f"Wrote {output}", err=True)
+        echo(f"Wrote {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        echo(text, document=True, nl=False)
 
 
 @cli.command()
@@ -109,9 +110,9 @@ def annotate(ctx: click.Context, started_between: tuple[str, str], event: str, m
                          attributes=dict(inputs.pairs(attrs, "attribute")), level=level,
                          project=project)
     done = "annotated" if result.commit else "already annotated"
-    click.echo(f"{done} {len(result.runs)} run(s) with {event}:")
+    echo(f"{done} {len(result.runs)} run(s) with {event}:")
     for ref in result.runs:
-        click.echo(f"  {ref}")
+        echo(f"  {ref}")
 
 
 @cli.command()
@@ -128,6 +129,6 @@ def quarantine(ctx: click.Context, runs: tuple[str, ...], reason: str, undo: boo
     result = do_quarantine(runs_of(ctx), list(runs), reason, undo=undo, project=project)
     state = "released" if undo else "quarantined"
     if not result.runs:
-        click.echo(f"nothing to do: every run named is already {state}")
+        echo(f"nothing to do: every run named is already {state}")
         return
-    click.echo(f"{state} {len(result.runs)} run(s): " + ", ".join(result.runs))
+    echo(f"{state} {len(result.runs)} run(s): " + ", ".join(result.runs))

@@ -6,6 +6,7 @@ import click
 
 from contexta_git.cli.main import cli
 from contexta_git.cli.options import write_output, echo_json, json_option, project_option, runs_of
+from contexta_git.cli.text import echo
 
 policy_option = click.option("--policy", type=click.Path(dir_okay=False), required=True,
                              help="Policy file (TOML): one [metrics.<name>] table per metric.")
@@ -33,9 +34,9 @@ def gate(ctx: click.Context, run: str, policy: str, baseline: str | None, projec
     if fmt == "json":
         echo_json(result.to_dict())
     elif fmt == "md":
-        click.echo(gate_markdown(result))
+        echo(gate_markdown(result), document=True)
     elif fmt == "junit":
-        click.echo(gate_junit(result), nl=False)
+        echo(gate_junit(result), document=True, nl=False)
     else:
         from contexta_git.cli.cert_render import gate_table
 
@@ -70,10 +71,10 @@ def certify(ctx: click.Context, run: str, policy: str, client: str, model: str,
         echo_json({"id": done.id, "tag": done.tag, "commit": done.commit, "signed": done.signed,
                    "decision": done.decision, "tag_object": done.tag_object})
         return
-    click.echo(f"Certified {done.document['run']['ref']} as {done.id}: {done.decision}")
-    click.echo(f"  commit {done.commit} holds certificates/{done.id}/certificate.toml")
+    echo(f"Certified {done.document['run']['ref']} as {done.id}: {done.decision}")
+    echo(f"  commit {done.commit} holds certificates/{done.id}/certificate.toml")
     seal = "signed" if done.signed else "UNSIGNED (--no-sign): verify will reject it"
-    click.echo(f"  tag {done.tag.removeprefix('refs/tags/')} ({seal})")
+    echo(f"  tag {done.tag.removeprefix('refs/tags/')} ({seal})")
 
 
 @cli.command()
@@ -128,6 +129,6 @@ def card(ctx: click.Context, run: str, policy: str | None, certificate: str | No
                    limitations=limitations, project=project)
     if output:
         write_output(output, text)
-        click.echo(f"Wrote {output}")
+        echo(f"Wrote {output}")
     else:
-        click.echo(text, nl=False)
+        echo(text, document=True, nl=False)

@@ -1,4 +1,5 @@
-"""Tables for the gate and verify commands (rich). Only the CLI imports this module."""
+"""Tables for the gate and verify commands (rich). Only the CLI imports this module.
+Every value goes through ``fmt`` or ``styled``: printed as written (see ``text``)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,23 @@ from rich.table import Table
 from contexta_git.release.gate import GateResult
 from contexta_git.release.formats import bound_text, num
 from contexta_git.release.verify import ArtifactCheck, Verification
-from contexta_git.cli.render import console
+from contexta_git.cli.render import console, fmt
+from contexta_git.cli.text import echo, styled
 
 _STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red"}
 
 
 def gate_table(result: GateResult) -> None:
     out = console()
-    title = f"Gate {result.run}" + (f" (baseline {result.baseline})" if result.baseline else "")
+    title = f"Gate {fmt(result.run)}" + (f" (baseline {fmt(result.baseline)})"
+                                          if result.baseline else "")
     table = Table("metric", "stage", "value", "bound", "margin", "status", "detail",
                   title=title, box=None, pad_edge=False, title_justify="left")
     for r in result.rows:
-        table.add_row(r.metric, r.stage or "any", num(r.value), bound_text(r), num(r.margin),
-                      f"[{_STYLE[r.status]}]{r.status}[/]", r.reason)
+        table.add_row(fmt(r.metric), fmt(r.stage or "any"), num(r.value), bound_text(r),
+                      num(r.margin), styled((r.status, _STYLE[r.status])), fmt(r.reason))
     out.print(table)
-    out.print(f"Decision: [{_STYLE[result.decision]}]{result.decision}[/]")
+    out.print(styled("Decision: ", (result.decision, _STYLE[result.decision])))
 
 
 def verification_lines(results: Sequence[Verification]) -> None:
@@ -34,31 +37,30 @@ def verification_lines(results: Sequence[Verification]) -> None:
     for r in results:
         if r.ok:
             doc = r.certificate
-            out.print(f"[green]VALID[/] {r.tag}: {doc['run']['ref']} {doc['decision']}, "
-                      f"signed by {r.signer}, commit {(r.commit or '')[:12]}")
+            out.print(styled(("VALID", "green"), f" {r.tag}: {doc['run']['ref']} "
+                             f"{doc['decision']}, signed by {r.signer}, commit {fmt(r.commit, 12)}"))
         else:
-            out.print(f"[bold red]INVALID[/] {r.tag}:")
+            out.print(styled(("INVALID", "bold red"), f" {r.tag}:"))
             for problem in r.problems:
-                out.print(f"  - {problem}")
+                out.print(f"  - {fmt(problem)}")
         for warning in r.warnings:
-            out.print(f"  [yellow]warning[/]: {warning}")
+            out.print(styled("  ", ("warning", "yellow"), f": {warning}"))
 
 
 def artifact_lines(found: ArtifactCheck) -> None:
     out = console()
     if found.ok:
-        out.print(f"[green]CERTIFIED[/] {found.path} (sha256 {found.sha256}) by "
-                  + ", ".join(found.certified_by))
+        out.print(styled(("CERTIFIED", "green"), f" {found.path} (sha256 {found.sha256}) by "
+                         + ", ".join(found.certified_by)))
     else:
-        out.print(f"[bold red]NOT CERTIFIED[/] {found.path} (sha256 {found.sha256}): no valid "
-                  "certificate names this digest"
-                  + (f" (invalid or FAIL: {', '.join(found.rejected_by)})" if found.rejected_by else ""))
+        rejected = ", ".join(found.rejected_by)
+        out.print(styled(("NOT CERTIFIED", "bold red"), f" {found.path} (sha256 {found.sha256}): "
+                         "no valid certificate names this digest"
+                         + (f" (invalid or FAIL: {rejected})" if rejected else "")))
 
 
 def demo_release_steps(repo: Path, run: str, step: int) -> None:
     """The demo's gate, certify and verify steps, printed."""
-    import click
-
     from contexta_git.demo.cert import release_steps
 
     def show(item: object) -> None:
@@ -67,6 +69,6 @@ def demo_release_steps(repo: Path, run: str, step: int) -> None:
         elif isinstance(item, Verification):
             verification_lines([item])
         else:
-            click.echo(str(item))
+            echo(item)
 
-    release_steps(repo, run, step, lambda text: click.secho(text, bold=True), show)
+    release_steps(repo, run, step, lambda text: echo(text, bold=True), show)

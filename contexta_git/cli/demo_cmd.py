@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from contexta_git.cli.main import cli
+from contexta_git.cli.text import echo
 
 
 @cli.command()
@@ -27,17 +28,18 @@ def demo(keep: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="contexta-git-demo-") as tmp:
         root = Path(keep) if keep else Path(tmp)
         repo = d.make_repository(root)
-        click.secho(f"== 1. A repository with a training script: {repo}", bold=True)
+        echo(f"== 1. A repository with a training script: {repo}", bold=True)
         refs = d.record_runs(repo)
-        click.secho(f"== 2. Recorded {len(refs)} runs on branch contexta/runs", bold=True)
+        echo(f"== 2. Recorded {len(refs)} runs on branch contexta/runs", bold=True)
         runs = d.runs(repo)
         runs_table(list_runs(runs, d.PROJECT, detail=True))
-        click.secho(f"== 3. Everything recorded for {refs[0]}", bold=True)
+        echo(f"== 3. Everything recorded for {refs[0]}", bold=True)
         run_detail(runs.get(runs.resolve(refs[0])))
-        click.secho(f"== 4. What changed from {refs[0]} to {refs[1]}", bold=True)
+        echo(f"== 4. What changed from {refs[0]} to {refs[1]}", bold=True)
         comparison(compare_runs(runs, refs[0], refs[1]), show_all=False)
-        click.secho(f"== 5. Could {refs[0]} be reproduced?", bold=True)
+        echo(f"== 5. Could {refs[0]} be reproduced?", bold=True)
         audit(audit_reproducibility(runs, refs[0]))
         demo_release_steps(repo, refs[0], 6)
-        click.echo(f"\nDemo finished: {len(refs)} runs recorded, compared, audited, gated, "
-                   "certified and verified; the working tree was never touched.")
+        echo("")
+        echo(f"Demo finished: {len(refs)} runs recorded, compared, audited, gated, "
+             "certified and verified; the working tree was never touched.")

@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from contexta_git import __version__
+from contexta_git.cli.text import echo
 from contexta_git.errors import EXIT_CRASH, EXIT_ERROR, ContextaError
-
 
 #: OS errors the user can fix (a read-only repository, a full disk, a file-size limit)
 _USER_FIXABLE = {errno.EROFS, errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EACCES, errno.EPERM}
@@ -27,7 +27,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except ContextaError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
@@ -36,11 +36,10 @@ class Group(click.Group):
             ctx.exit(1)
         except Exception as exc:
             if isinstance(exc, OSError) and exc.errno in _USER_FIXABLE:
-                where = exc.filename or "a file"
-                click.echo(f"Error: {where}: {exc.strerror}", err=True)
+                echo(f"Error: {exc.filename or 'a file'}: {exc.strerror}", err=True)
                 ctx.exit(EXIT_ERROR)
-            click.echo(f"Error: internal error ({type(exc).__name__}: {exc}); "
-                       "please report it with the command you ran", err=True)
+            echo(f"Error: internal error ({type(exc).__name__}: {exc}); "
+                 "please report it with the command you ran", err=True)
             ctx.exit(EXIT_CRASH)
 
 

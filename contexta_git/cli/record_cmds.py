@@ -6,6 +6,7 @@ import click
 
 from contexta_git.cli.main import cli
 from contexta_git.cli.options import echo_json, json_option, runs_of
+from contexta_git.cli.text import echo
 
 dataset_option = click.option(
     "--dataset", "datasets", multiple=True, metavar="NAME[@VERSION]=PATH",
@@ -22,7 +23,7 @@ def init(ctx: click.Context) -> None:
     from contexta_git.store.init import init as do_init
 
     created, tip = do_init(runs_of(ctx))
-    click.echo(f"{'Created' if created else 'Already there:'} contexta/runs at {tip[:12]}")
+    echo(f"{'Created' if created else 'Already there:'} contexta/runs at {tip[:12]}")
 
 
 @cli.command()
@@ -61,7 +62,7 @@ def record(ctx: click.Context, project: str, name: str, stage: str | None, metri
     if as_json:
         echo_json(run_dict(runs.get(run_id)))
     else:
-        click.echo(f"Recorded {run_id.ref}: {len(values)} metrics, {len(settings)} params")
+        echo(f"Recorded {run_id.ref}: {len(values)} metrics, {len(settings)} params")
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -88,7 +89,7 @@ def run(ctx: click.Context, project: str, name: str, metrics_file: str | None, s
                          datasets=[DataFile.parse(d) for d in datasets], artifacts=artifacts)
     data = result.run
     if result.problem:
-        click.echo(f"Warning: {result.problem}; the run is marked failed", err=True)
-    click.echo(f"Recorded {data.ref}: {data.status}, exit {result.exit_code}, "
-               f"{result.seconds:.1f}s, {len(data.metrics)} metrics", err=True)
+        echo(f"Warning: {result.problem}; the run is marked failed", err=True)
+    echo(f"Recorded {data.ref}: {data.status}, exit {result.exit_code}, "
+         f"{result.seconds:.1f}s, {len(data.metrics)} metrics", err=True)
     ctx.exit(result.exit_code)

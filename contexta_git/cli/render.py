@@ -1,4 +1,7 @@
-"""Tables for people (rich). Only the CLI imports this module."""
+"""Tables for people (rich). Only the CLI imports this module.
+
+The console reads no markup, and every value goes through ``fmt`` (or ``text.styled``),
+so it is printed as written: never as formatting, never as a control sequence."""
 
 from __future__ import annotations
 
@@ -8,23 +11,27 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from contexta_git.cli.text import plain, styled
 from contexta_git.core.records import RunData
 
 
 def console() -> Console:
     """Rich assumes 80 columns when output is piped (CI logs): use a wide page instead,
-    unless COLUMNS says otherwise, so run names are never cut."""
+    unless COLUMNS says otherwise, so run names are never cut. No markup and no emoji
+    codes: a value holding ``[/bold]`` or ``:100:`` is shown as written (see ``text``)."""
     import os
     import sys
 
     wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
-    return Console(highlight=False, soft_wrap=True, width=200 if wide else None)
+    return Console(markup=False, emoji=False, highlight=False, soft_wrap=True,
+                   width=200 if wide else None)
 
 
-def fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return "" if value is None else str(value)
+def fmt(value: Any, limit: int | None = None) -> str:
+    """A value as safe text: floats to 6 significant digits, None as nothing, cut to
+    ``limit`` characters, control characters made visible (``text.plain``)."""
+    text = f"{value:.6g}" if isinstance(value, float) else "" if value is None else str(value)
+    return plain(text[:limit])
 
 
 def runs_table(found: Sequence[Any], empty: str = "No runs recorded yet.") -> None:
@@ -38,34 +45,37 @@ def runs_table(found: Sequence[Any], empty: str = "No runs recorded yet.") -> No
     table.add_column("started", no_wrap=True)
     table.add_column("metrics", overflow="fold")
     for run in found:
-        metrics = ", ".join(f"{k}={fmt(v)}" for k, v in list(run.latest_metrics().items())[:4])
-        status = run.status + (" [quarantined]" if run.quarantined else "")
-        table.add_row(run.ref, status, fmt(run.started_at)[:19], metrics)
+        metrics = ", ".join(f"{fmt(k)}={fmt(v)}" for k, v in list(run.latest_metrics().items())[:4])
+        status = fmt(run.status) + (" [quarantined]" if run.quarantined else "")
+        table.add_row(fmt(run.ref), status, fmt(run.started_at, 19), metrics)
     console().print(table)
 
 
 def run_detail(run: RunData) -> None:
     out = console()
-    out.print(f"[bold]{run.ref}[/bold]  {run.status}" + ("  QUARANTINED" if run.quarantined else ""))
+    out.print(styled((run.ref, "bold"), "  ", run.status,
+                     "  QUARANTINED" if run.quarantined else ""))
     out.print(f"started {fmt(run.started_at)}  ended {fmt(run.ended_at)}")
     src = run.source
     if src.get("commit"):
         dirty = " (dirty)" if src.get("dirty") else ""
-        out.print(f"code {src['commit'][:12]} on {src.get('branch') or 'detached HEAD'}{dirty}")
+        out.print(f"code {fmt(src['commit'], 12)} on {fmt(src.get('branch') or 'detached HEAD')}"
+                  + dirty)
     if run.params:
-        out.print("params: " + ", ".join(f"{k}={fmt(v)}" for k, v in run.params.items()))
+        out.print("params: " + ", ".join(f"{fmt(k)}={fmt(v)}" for k, v in run.params.items()))
     if run.metrics:
         table = Table("stage", "metric", "value", "step", box=None, pad_edge=False)
         for m in run.metrics:
-            table.add_row(m.stage or "(run)", m.key, fmt(m.value), fmt(m.step))
+            table.add_row(fmt(m.stage or "(run)"), fmt(m.key), fmt(m.value), fmt(m.step))
         out.print(table)
     for d in run.datasets:
-        out.print(f"dataset {d.name} {fmt(d.version)} {fmt(d.digest)[:23]}")
+        out.print(f"dataset {fmt(d.name)} {fmt(d.version)} {fmt(d.digest, 23)}")
     for a in run.artifacts:
-        out.print(f"artifact {a.name} {fmt(a.kind)} sha256:{fmt(a.sha256)[:16]} {fmt(a.size)} bytes")
+        out.print(f"artifact {fmt(a.name)} {fmt(a.kind)} sha256:{fmt(a.sha256, 16)} "
+                  f"{fmt(a.size)} bytes")
     for e in run.events:
-        out.print(f"event [{e.level}] {e.key}: {e.message}")
+        out.print(f"event [{fmt(e.level)}] {fmt(e.key)}: {fmt(e.message)}")
     py = run.environment.get("python", {}).get("version")
     if py:
-        out.print(f"python {py} on {fmt(run.environment.get('platform'))}, "
+        out.print(f"python {fmt(py)} on {fmt(run.environment.get('platform'))}, "
                   f"{len(run.packages)} packages" + (", pylock.toml" if run.lockfile else ""))

@@ -6,6 +6,7 @@ import click
 
 from contexta_git.cli.main import cli
 from contexta_git.cli.options import echo_json, json_option, project_option, runs_of
+from contexta_git.cli.text import echo
 
 
 @cli.command()
@@ -18,9 +19,9 @@ def push(ctx: click.Context, remote: str, no_retry: bool) -> None:
 
     result = do_push(runs_of(ctx), remote, retry=not no_retry)
     for pulled in result.pulled:
-        click.echo(f"{remote} had moved: merged {_counts(pulled)}, pushed again")
+        echo(f"{remote} had moved: merged {_counts(pulled)}, pushed again")
     tags = f" and {', '.join(result.tags)}" if result.tags else ""
-    click.echo(f"Pushed contexta/runs at {result.tip[:12]}{tags} to {remote}")
+    echo(f"Pushed contexta/runs at {result.tip[:12]}{tags} to {remote}")
 
 
 @cli.command()
@@ -40,11 +41,11 @@ def pull(ctx: click.Context, remote: str, as_json: bool) -> None:
     what = {"no-remote-runs": f"{remote} has no runs yet", "up-to-date": "Already up to date",
             "fast-forward": f"Fast-forward: {_counts(result)}",
             "merge": f"Merged: {_counts(result)}"}[result.how]
-    click.echo(what)
+    echo(what)
     for note in result.notes:
-        click.echo(f"  {note}")
+        echo(f"  {note}")
     if result.tags:
-        click.echo(f"New certificates: {', '.join(result.tags)}")
+        echo(f"New certificates: {', '.join(result.tags)}")
 
 
 def _counts(result: object) -> str:
@@ -61,10 +62,10 @@ def rm(ctx: click.Context, run: tuple[str, ...], project: str | None) -> None:
     from contexta_git.store.rm import rm as do_rm
 
     result = do_rm(runs_of(ctx), run, project)
-    click.echo(f"Removed {', '.join(result.removed)} from contexta/runs.")
+    echo(f"Removed {', '.join(result.removed)} from contexta/runs.")
     if result.previous:
-        click.echo(f"History still holds them: git show {result.previous[:12]} has them; "
-                   "see the README to drop them for good.")
+        echo(f"History still holds them: git show {result.previous[:12]} has them; "
+             "see the README to drop them for good.")
 
 
 @cli.group()
@@ -90,7 +91,7 @@ def hooks_install(ctx: click.Context, names: tuple[str, ...], force: bool) -> No
     for state in install(store, names or ("post-commit",), force=force):
         kept = f" (kept the previous hook as {state.hook}.legacy)" if state.legacy else ""
         verb = "Already installed, unchanged:" if before.get(state.hook) else "Installed"
-        click.echo(f"{verb} {state.path}{kept}")
+        echo(f"{verb} {state.path}{kept}")
 
 
 @hooks.command("uninstall")
@@ -105,10 +106,10 @@ def hooks_uninstall(ctx: click.Context, names: tuple[str, ...], force: bool) -> 
     before = {s.hook: s.installed for s in status(store)}
     for state in uninstall(store, names or HOOKS, force=force):
         if not before.get(state.hook):
-            click.echo(f"{state.hook}: not installed, nothing to do")
+            echo(f"{state.hook}: not installed, nothing to do")
         else:
             restored = ", restored the previous hook" if state.foreign else ""
-            click.echo(f"{state.hook}: removed{restored}")
+            echo(f"{state.hook}: removed{restored}")
 
 
 @hooks.command("status")
@@ -127,7 +128,7 @@ def hooks_status(ctx: click.Context, as_json: bool) -> None:
     for s in states:
         what = "installed" if s.installed else "foreign hook" if s.foreign else "not installed"
         extra = (", runs .legacy first" if s.legacy else "") + (f", {s.python}" if s.python else "")
-        click.echo(f"{s.hook}: {what}{extra} ({s.path})")
+        echo(f"{s.hook}: {what}{extra} ({s.path})")
 
 
 @hooks.command("run", hidden=True)
