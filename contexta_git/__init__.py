@@ -12,15 +12,30 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "start_run": "record.run",
-    "Run": "record.run",
-    "Contexta": "compat.contexta",
-    "RunId": "core.names",
-    "RunData": "core.records",
-    "ContextaError": "errors",
+    # recording
+    "start_run": "record.run", "Run": "record.run", "record": "record.oneshot",
+    # the repository and its runs
+    "Runs": "store.runs", "RunId": "core.names", "RunData": "core.records",
+    # reading and comparing
+    "list_runs": "analysis.listing", "compare_runs": "analysis.compare",
+    "compare_environments": "analysis.environments", "audit_reproducibility": "analysis.audit",
+    "select_best_run": "analysis.select", "annotate": "analysis.annotate",
+    "quarantine": "analysis.quarantine",
+    # gate and certificates
+    "load_policy": "release.policy", "gate": "release.gate", "certify": "release.certify",
+    "verify": "release.verify", "verify_artifact": "release.verify", "card": "release.card",
+    # sharing
+    "push": "share.sync", "pull": "share.sync",
+    # the seeds' API and errors
+    "Contexta": "compat.contexta", "ContextaError": "errors",
 }
 
-__all__ = ["Contexta", "ContextaError", "Run", "RunData", "RunId", "__version__", "start_run"]
+__all__ = [
+    "Contexta", "ContextaError", "Run", "RunData", "RunId", "Runs", "annotate",
+    "audit_reproducibility", "card", "certify", "compare_environments", "compare_runs", "gate",
+    "list_runs", "load_policy", "pull", "push", "quarantine", "record", "select_best_run",
+    "start_run", "verify", "verify_artifact", "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -22,14 +22,9 @@ from pathlib import Path
 import numpy as np
 
 import contexta_git
-from contexta_git.release.card import card
-from contexta_git.release.certify import certify
+from contexta_git import Runs, card, certify, gate, load_policy, verify_artifact
 from contexta_git.demo.cert import setup_signing
-from contexta_git.release.gate import gate
 from contexta_git.git.repo import GitStore, git
-from contexta_git.release.policy import load_policy
-from contexta_git.store.runs import Runs
-from contexta_git.release.verify import verify_artifact
 
 HERE = Path(__file__).resolve().parent
 VERSION = "1.0.0"

@@ -101,3 +101,11 @@ def test_mismatched_references_are_refused(tmp_path: Path) -> None:
                                     recorded_at="", observed_at="", producer_ref="",
                                     run_ref=f"run:{P}.r1"),
             payload=MetricPayload(metric_key="auc", value=0.9)))
+
+
+def test_the_package_exports_every_public_name_it_lists() -> None:
+    import contexta_git
+
+    assert set(contexta_git.__all__) == {*contexta_git._EXPORTS, "__version__"}
+    for name in contexta_git.__all__:
+        assert getattr(contexta_git, name) is not None
