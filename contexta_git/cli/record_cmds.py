@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from contexta_git.cli.main import cli
 from contexta_git.cli.options import echo_json, json_option, runs_of
 from contexta_git.cli.text import echo
+
+if TYPE_CHECKING:
+    from contexta_git.record.settings import SettingsFile
 
 dataset_option = click.option(
     "--dataset", "datasets", multiple=True, metavar="NAME[@VERSION]=PATH",
@@ -17,13 +22,55 @@ artifact_option = click.option(
 
 
 @cli.command()
+@click.option("--project", "-p", help="Configure the post-commit hook for this project: write "
+              "[tool.contexta-git] into pyproject.toml (other keys below need it).")
+@click.option("--metrics", multiple=True, metavar="FILE", help="Metrics file the hook records "
+              "(JSON, TOML or YAML; relative to the repository root); repeatable.")
+@click.option("--params", multiple=True, metavar="FILE", help="Params file; repeatable.")
+@click.option("--datasets", multiple=True, metavar="PATH", help="Dataset file or folder to "
+              "fingerprint; repeatable.")
+@click.option("--name", metavar="TEMPLATE", help="Run name template: {branch}, {short}, {commit}.")
+@click.option("--stage", help="Stage the metrics belong to.")
+@click.option("--environment/--no-environment", default=None,
+              help="Capture the Python environment (the hook's default: yes).")
 @click.pass_context
-def init(ctx: click.Context) -> None:
-    """Create the contexta/runs branch (optional: the first record creates it too)."""
+def init(ctx: click.Context, project: str | None, metrics: tuple[str, ...], params: tuple[str, ...],
+         datasets: tuple[str, ...], name: str | None, stage: str | None,
+         environment: bool | None) -> None:
+    """Create the contexta/runs branch (optional: the first record creates it too); with
+    --project, also write or update [tool.contexta-git] in pyproject.toml, keeping the
+    rest of the file byte for byte."""
     from contexta_git.store.init import init as do_init
 
-    created, tip = do_init(runs_of(ctx))
+    runs = runs_of(ctx)
+    planned = None
+    if project is not None:
+        from contexta_git.record.settings import Settings, render_settings
+
+        wanted = Settings(project, metrics, params, datasets, name, stage, environment)
+        planned = render_settings(runs.store.workdir, wanted)
+    elif metrics or params or datasets or name or stage or environment is not None:
+        raise click.UsageError("--metrics, --params, --datasets, --name, --stage and "
+                               "--environment configure the hook: give --project too")
+    created, tip = do_init(runs)
     echo(f"{'Created' if created else 'Already there:'} contexta/runs at {tip[:12]}")
+    if planned is not None:
+        _save(planned)
+
+
+def _save(planned: SettingsFile) -> None:
+    from contexta_git.record.settings import save_settings
+
+    save_settings(planned)
+    what = (f"Created {planned.path} with [tool.contexta-git]" if planned.created else
+            f"Updated [tool.contexta-git] in {planned.path}" if planned.updated and planned.changed
+            else f"Added [tool.contexta-git] to {planned.path}" if planned.changed
+            else f"[tool.contexta-git] in {planned.path} is already up to date")
+    echo(f"{what}: project {planned.config.project}, "
+               f"metrics {', '.join(planned.config.metrics)}")
+    if planned.shadowed_by:
+        echo(f"Warning: {planned.shadowed_by} also configures the hook and is read first",
+                   err=True)
 
 
 @cli.command()

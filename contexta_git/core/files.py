@@ -24,3 +24,31 @@ def write_atomic(path: Path, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+def replace_file(path: Path, data: bytes, *, overwrite: bool = True) -> None:
+    """Write a file people keep (``pyproject.toml``, a policy) whole or not at all: a
+    temporary file beside it, flushed, then renamed over it. An existing file keeps its
+    permissions; a new one gets the usual ones (umask). Raises InvalidValue naming the
+    path and the cause when the file exists and ``overwrite`` is false, or on an OS error."""
+    from contexta_git.errors import InvalidValue
+
+    if not overwrite and path.exists():
+        raise InvalidValue(f"{path} already exists; pass --force to overwrite it")
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    try:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else None
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if mode is not None:
+                os.chmod(tmp, mode)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise InvalidValue(f"cannot write {path}: {exc.strerror or exc}") from exc

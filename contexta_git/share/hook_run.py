@@ -79,10 +79,11 @@ def load_config(root: Path) -> HookConfig | None:
             break
     if not table:
         return None
-    return _config(table)
+    return config_from(table)
 
 
-def _config(table: dict[str, Any]) -> HookConfig:
+def config_from(table: dict[str, Any]) -> HookConfig:
+    """The hook's configuration from a [tool.contexta-git] table (InvalidValue if unusable)."""
     def paths(key: str) -> tuple[str, ...]:
         value = table.get(key, [])
         value = [value] if isinstance(value, str) else value

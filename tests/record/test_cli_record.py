@@ -122,8 +122,3 @@ def test_demo_runs_end_to_end() -> None:
     assert "Recorded 3 runs on branch contexta/runs" in result.output
     assert "Demo finished" in result.output
 
-
-def test_every_command_is_in_the_readme() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    for name in cli.commands:
-        assert f"contexta-git {name}" in readme, f"{name} is not documented in README.md"
