@@ -11,7 +11,7 @@ from contexta_git.cli.options import echo_json, json_option, runs_of
 from contexta_git.cli.text import echo
 
 if TYPE_CHECKING:
-    from contexta_git.record.settings import SettingsFile
+    from contexta_git.share.settings import SettingsFile
 
 dataset_option = click.option(
     "--dataset", "datasets", multiple=True, metavar="NAME[@VERSION]=PATH",
@@ -45,7 +45,7 @@ def init(ctx: click.Context, project: str | None, metrics: tuple[str, ...], para
     runs = runs_of(ctx)
     planned = None
     if project is not None:
-        from contexta_git.record.settings import Settings, render_settings
+        from contexta_git.share.settings import Settings, render_settings
 
         wanted = Settings(project, metrics, params, datasets, name, stage, environment)
         planned = render_settings(runs.store.workdir, wanted)
@@ -59,7 +59,7 @@ def init(ctx: click.Context, project: str | None, metrics: tuple[str, ...], para
 
 
 def _save(planned: SettingsFile) -> None:
-    from contexta_git.record.settings import save_settings
+    from contexta_git.share.settings import save_settings
 
     save_settings(planned)
     what = (f"Created {planned.path} with [tool.contexta-git]" if planned.created else

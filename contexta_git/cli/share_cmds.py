@@ -87,10 +87,12 @@ def hooks_install(ctx: click.Context, names: tuple[str, ...], force: bool) -> No
     from contexta_git.share.hooks import install, status
 
     store = runs_of(ctx).store
-    before = {s.hook: s.installed for s in status(store)}
+    before = {s.hook: s for s in status(store)}
     for state in install(store, names or ("post-commit",), force=force):
         kept = f" (kept the previous hook as {state.hook}.legacy)" if state.legacy else ""
-        verb = "Already installed, unchanged:" if before.get(state.hook) else "Installed"
+        was = before[state.hook]
+        verb = ("Installed" if not was.installed else "Updated" if was.outdated
+                or was.python != state.python else "Already installed, unchanged:")
         echo(f"{verb} {state.path}{kept}")
 
 
@@ -127,6 +129,8 @@ def hooks_status(ctx: click.Context, as_json: bool) -> None:
         return
     for s in states:
         what = "installed" if s.installed else "foreign hook" if s.foreign else "not installed"
+        if s.outdated:
+            what += f", outdated (run contexta-git hooks install --hook {s.hook})"
         extra = (", runs .legacy first" if s.legacy else "") + (f", {s.python}" if s.python else "")
         echo(f"{s.hook}: {what}{extra} ({s.path})")
 

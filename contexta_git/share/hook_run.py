@@ -1,7 +1,8 @@
 """What the installed hooks do: record a run for each new commit, push runs with pushes.
 
 The post-commit hook reads ``[tool.contexta-git]`` from ``pyproject.toml`` (or the top
-level of ``.contexta-git.toml``, which wins)::
+level of ``.contexta-git.toml``, which wins; see :mod:`.hook_config`, which keeps every
+configured path inside the repository)::
 
     [tool.contexta-git]
     project = "churn"
@@ -23,26 +24,17 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from contexta_git.errors import InvalidValue
+from contexta_git.share.hook_config import (
+    DEFAULT_NAME, HookConfig, check_config_paths, find_root, load_config, render_template)
 
-DEFAULT_NAME = "{branch}-{short}"
-
-
-@dataclass(frozen=True)
-class HookConfig:
-    project: str
-    metrics: tuple[str, ...]
-    params: tuple[str, ...] = ()
-    datasets: tuple[str, ...] = ()
-    name: str = DEFAULT_NAME
-    stage: str | None = None
-    environment: bool = True
+__all__ = ["DEFAULT_NAME", "HookConfig", "Outcome", "find_root", "load_config", "main",
+           "post_commit", "pre_push", "run_name"]
 
 
 @dataclass(frozen=True)
@@ -51,52 +43,6 @@ class Outcome:
 
     run: str | None
     reason: str  # recorded, already-recorded, not-configured, no-metrics-file
-
-
-def find_root(start: str | Path = ".") -> Path:
-    """The top of the working tree holding ``start`` (where ``.git`` is), without pygit2."""
-    here = Path(start).resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
-            return folder
-    return here
-
-
-def load_config(root: Path) -> HookConfig | None:
-    table: dict[str, Any] | None = None
-    for name, nested in ((".contexta-git.toml", False), ("pyproject.toml", True)):
-        path = root / name
-        if not path.is_file():
-            continue
-        try:
-            doc = tomllib.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise InvalidValue(f"{name}: not valid TOML: {exc}") from exc
-        found = doc.get("tool", {}).get("contexta-git") if nested else (
-            doc.get("tool", {}).get("contexta-git", doc))
-        if found:
-            table = found
-            break
-    if not table:
-        return None
-    return config_from(table)
-
-
-def config_from(table: dict[str, Any]) -> HookConfig:
-    """The hook's configuration from a [tool.contexta-git] table (InvalidValue if unusable)."""
-    def paths(key: str) -> tuple[str, ...]:
-        value = table.get(key, [])
-        value = [value] if isinstance(value, str) else value
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise InvalidValue(f"[tool.contexta-git] {key} must be a path or a list of paths")
-        return tuple(value)
-
-    project = table.get("project")
-    if not isinstance(project, str):
-        raise InvalidValue("[tool.contexta-git] needs project = \"<name>\"")
-    return HookConfig(project, paths("metrics"), paths("params"), paths("datasets"),
-                      str(table.get("name", DEFAULT_NAME)), table.get("stage"),
-                      bool(table.get("environment", True)))
 
 
 def post_commit(repo: str | Path = ".") -> Outcome:
@@ -109,6 +55,7 @@ def post_commit(repo: str | Path = ".") -> Outcome:
     from contexta_git.core.names import RunId, check_project
 
     check_project(config.project)
+    check_config_paths(root, config)
     store = GitStore(root)
     commit = store.resolve_commit("HEAD")
     if commit is None:
@@ -148,11 +95,7 @@ def _recorded(runs: Any, project: str, commit: str, patch: str | None) -> str | 
 
 def run_name(template: str, store: Any, commit: str) -> str:
     branch = store.source().branch or _rebasing_branch(store) or "detached"
-    try:
-        name = template.format(branch=branch, short=commit[:8], commit=commit)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise InvalidValue(f"run name template {template!r}: use {{branch}}, {{short}}, "
-                           "{commit}") from exc
+    name = render_template(template, {"branch": branch, "short": commit[:8], "commit": commit})
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", name)
     return re.sub(r"\.{2,}", ".", name).strip(".-") or commit[:8]
 

@@ -4,8 +4,9 @@ The hooks folder is found through the common git dir, so every worktree shares i
 A set ``core.hooksPath`` is refused (hooks in .git/hooks would never run) unless
 ``force``, which installs into that folder instead. Our script carries an id line;
 a foreign hook already in place is kept as ``<hook>.legacy`` and still runs first;
-installing again is idempotent; uninstalling removes only our script and puts the
-foreign hook back.
+installing again is idempotent and replaces a script of ours that differs from this
+version's (``status`` calls it outdated); uninstalling removes only our script and puts
+the foreign hook back.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class HookState:
     foreign: bool  # another program's hook is in place (not ours)
     legacy: bool  # a foreign hook is kept as <hook>.legacy and runs before ours
     python: str | None  # the interpreter our script runs, when installed
+    outdated: bool = False  # ours, but not the script this version installs: install again
 
 
 def template(hook: str, python: str = "") -> str:
@@ -127,10 +129,12 @@ def status(store: GitStore) -> list[HookState]:
 def _state(folder: Path, hook: str) -> HookState:
     path = folder / hook
     ours = path.exists() and is_ours(path)
-    python = None
+    python, outdated = None, False
     if ours:
-        for line in path.read_text().splitlines():
+        text = path.read_text(errors="replace")
+        for line in text.splitlines():
             if line.startswith("INSTALL_PYTHON="):
                 python = line.split("=", 1)[1].strip("'") or None
+        outdated = text != template(hook, python or "")
     return HookState(hook, str(path), ours, path.exists() and not ours,
-                     (folder / f"{hook}.legacy").exists(), python)
+                     (folder / f"{hook}.legacy").exists(), python, outdated)

@@ -24,8 +24,26 @@ if [ "$HOOK" = post-commit ] && [ ! -f .contexta-git.toml ] &&
     ! grep -qs 'tool\.contexta-git' pyproject.toml; then
     exit 0  # not configured here: skip starting Python at all
 fi
+# Python must never import from this repository: -P keeps the current folder off
+# sys.path, and PYTHONPATH loses its entries that are empty or relative (both name the
+# current folder) or inside this working tree. Installed packages, user site-packages
+# and the rest of the environment stay as they are: the run records that environment.
+top=$(pwd -P)
+kept=
+set -f
+old_ifs=$IFS
+IFS=:
+for entry in ${PYTHONPATH-}; do
+    case $entry in
+        /*) real=$(cd "$entry" 2>/dev/null && pwd -P) || real=$entry
+            case $real/ in "$top"/*) ;; *) kept=${kept:+$kept:}$entry ;; esac ;;
+    esac
+done
+IFS=$old_ifs
+set +f
+if [ -n "$kept" ]; then export PYTHONPATH="$kept"; else unset PYTHONPATH; fi
 if [ -n "$INSTALL_PYTHON" ] && [ -x "$INSTALL_PYTHON" ]; then
-    "$INSTALL_PYTHON" -m contexta_git.share.hook_run "$HOOK" "$@" </dev/null || true
+    "$INSTALL_PYTHON" -P -m contexta_git hooks run "$HOOK" "$@" </dev/null || true
 elif command -v contexta-git >/dev/null 2>&1; then
     contexta-git hooks run "$HOOK" "$@" </dev/null || true
 else

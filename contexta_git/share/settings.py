@@ -22,7 +22,7 @@ from typing import Any
 from contexta_git.core.files import replace_file
 from contexta_git.core.names import check_project, check_stage
 from contexta_git.errors import ContextaError, InvalidValue
-from contexta_git.share.hook_run import HookConfig, config_from
+from contexta_git.share.hook_config import HookConfig, parse_config
 
 PYPROJECT = "pyproject.toml"
 TABLE = "contexta-git"
@@ -193,7 +193,7 @@ def _check(path: Path, text: str) -> HookConfig:
     except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise InvalidValue(f"{path}: the updated file would not be valid ({exc})") from exc
     try:
-        config = config_from(table)
+        config = parse_config(table)
     except ContextaError as exc:
         raise InvalidValue(f"{path}: {exc}") from exc
     if not config.metrics:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from contexta_git.cli.main import cli
 from contexta_git.errors import InvalidValue
-from contexta_git.record.settings import repo_path
+from contexta_git.share.settings import repo_path
 from contexta_git.store.runs import Runs
 
 from tests.conftest import git
