@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contexta_git.core import records
+from contexta_git.core.redact import redact_text
 from contexta_git.errors import AmbiguousRun, InvalidName, RunExists, RunNotFound
 from contexta_git.git.repo import GitStore, View
 from contexta_git.core.names import RunId, project_path
@@ -58,8 +59,11 @@ class Runs:
     # -- writing -------------------------------------------------------------------
     def apply(self, changes: Sequence[RunChange], message: str,
               trailers: dict[str, str] | None = None) -> str | None:
-        """Apply every change in one commit (all or nothing)."""
-        return self.store.commit(lambda view: _build(view, changes), message, trailers)
+        """Apply every change in one commit (all or nothing). The records are redacted
+        as they become bytes (``records.dumps``); the message and trailers here."""
+        message = redact_text(message)
+        clean = {k: redact_text(v) for k, v in (trailers or {}).items()} or None
+        return self.store.commit(lambda view: _build(view, changes), message, clean)
 
     # -- reading -------------------------------------------------------------------
     def view(self, at: str | None = None) -> View:
