@@ -1,4 +1,5 @@
-"""Cache files in the git directory (index, lockfile): written whole or not at all."""
+"""Files: caches in the git directory (index, lockfile), written whole or not at all;
+files people write (params, metrics, policies), read as UTF-8 text."""
 
 from __future__ import annotations
 
@@ -52,3 +53,20 @@ def replace_file(path: Path, data: bytes, *, overwrite: bool = True) -> None:
             raise
     except OSError as exc:
         raise InvalidValue(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+class NotUtf8(ValueError):
+    """A file that should be text is not UTF-8; the message names the first bad byte."""
+
+    def __init__(self, exc: UnicodeDecodeError) -> None:
+        bad = exc.object[exc.start:exc.start + 1].hex()
+        super().__init__(f"not UTF-8 text: byte 0x{bad} at offset {exc.start} cannot be decoded")
+
+
+def read_utf8(path: Path) -> str:
+    """The text of ``path``; OSError when it cannot be read, NotUtf8 when it is not text."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotUtf8(exc) from exc

@@ -6,6 +6,9 @@ benchmarks/toml_io.py); tomlkit is kept for files people edit. Timestamps are
 RFC 3339 strings. Append-only files (metrics, events, datasets, artifacts) grow
 by concatenating a new ``[[table]]`` block, so recording never re-serialises
 what is already there; every entry carries an ``id`` and a merge is a union by id.
+
+``dumps`` is the one way a record becomes bytes, and it redacts secrets
+(``redact.redact_record``) on the way: no write path can forget to.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import tomli_w
 
+from contexta_git.core.redact import is_secret_key, redact_record
 from contexta_git.errors import ContextaError
 
 RUN = "run.toml"
@@ -41,7 +45,8 @@ def clean(value: Any) -> Any:
 
 
 def dumps(doc: Mapping[str, Any]) -> bytes:
-    return tomli_w.dumps(clean(doc)).encode()
+    """A record as TOML bytes, secrets redacted."""
+    return tomli_w.dumps(redact_record(clean(doc))).encode()
 
 
 def loads(data: bytes | None, name: str = "record") -> dict[str, Any]:
@@ -103,7 +108,10 @@ def merge_header(existing: bytes | None, update: Mapping[str, Any]) -> bytes:
 def check_number(key: str, value: object) -> float | int:
     """A metric value: a finite int or float, never a bool, NaN or infinity."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ContextaError(f"metric {key!r} must be a number, got {value!r}")
+        # the message may be recorded (``run``'s metrics.invalid event): never echo a
+        # value whose key looks like a secret
+        shown = f"a {type(value).__name__}" if is_secret_key(key) else repr(value)
+        raise ContextaError(f"metric {key!r} must be a number, got {shown}")
     if isinstance(value, float) and not math.isfinite(value):
         raise ContextaError(f"metric {key!r} must be finite, got {value!r}")
     if isinstance(value, int) and abs(value) >= 2**63:

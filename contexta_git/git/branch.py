@@ -22,6 +22,7 @@ from typing import Any, cast
 import pygit2
 
 from contexta_git.core.names import BRANCH, FORMAT
+from contexta_git.core.redact import redact_text
 from contexta_git.errors import ForeignBranch, RefLocked, RefMoved, WriteFailed
 from contexta_git.git.process import git, last_line
 
@@ -215,9 +216,9 @@ class BranchWriter:
 
         OS errors (read-only repository, no space, a file-size limit) become one
         WriteFailed naming the object store; only unreachable objects can be left."""
-        text = message.rstrip() + "\n"
+        text = redact_text(message.rstrip()) + "\n"  # every commit message passes here
         if trailers:
-            text += "\n" + "".join(f"{k}: {v}\n" for k, v in trailers.items())
+            text += "\n" + "".join(f"{k}: {redact_text(v)}\n" for k, v in trailers.items())
         try:
             tree = self._write_tree(base, _nest(changes))
             if base is not None and tree == base.id and len(parents) < 2:

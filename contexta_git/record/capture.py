@@ -136,7 +136,8 @@ def lockfile(cache: Path | None = None) -> bytes:
     keyed by a digest of the installed folders and their modification times.
     """
     key = _installed_digest()
-    path = cache / f"pylock-{key[:32]}.toml" if cache else None
+    # "r2": files cached before URLs' secret query parameters were redacted are never read
+    path = cache / f"pylock-r2-{key[:32]}.toml" if cache else None
     if path is not None and path.is_file():
         return path.read_bytes()
     data = _lockfile(key)

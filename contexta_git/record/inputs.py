@@ -9,18 +9,21 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from contexta_git.core.files import NotUtf8, read_utf8
 from contexta_git.errors import InvalidValue
 from contexta_git.core.names import check_key
 from contexta_git.core.records import check_number
 
 
 def read_mapping(path: str | Path, text: str | None = None) -> dict[str, Any]:
-    """A JSON, TOML or YAML file (chosen by suffix) holding one table at the top."""
+    """A JSON, TOML or YAML 1.2 file (chosen by suffix, UTF-8) holding one table at the top."""
     path = Path(path)
     try:
-        text = path.read_text() if text is None else text
+        text = read_utf8(path) if text is None else text
     except OSError as exc:
         raise InvalidValue(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except NotUtf8 as exc:
+        raise InvalidValue(f"{path}: {exc}") from exc
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
@@ -28,9 +31,9 @@ def read_mapping(path: str | Path, text: str | None = None) -> dict[str, Any]:
         elif suffix == ".toml":
             data = tomllib.loads(text)
         elif suffix in {".yaml", ".yml"}:
-            import yaml
+            from contexta_git.record import yaml12
 
-            data = yaml.safe_load(text)
+            data = yaml12.load(text)
         else:
             raise InvalidValue(f"{path}: unknown file type {suffix or '(none)'}; use .json, .toml or .yaml")
     except InvalidValue:

@@ -14,6 +14,7 @@ from typing import Any
 from contexta_git.record import inputs
 from contexta_git.errors import ContextaError, InvalidValue
 from contexta_git.core.names import RunId, check_key
+from contexta_git.core.redact import redact_argv
 from contexta_git.record.run import Run
 from contexta_git.core.records import RunData
 from contexta_git.store.runs import Runs
@@ -88,7 +89,7 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
     path = Path(metrics_file) if metrics_file else None
     before = path.stat().st_mtime_ns if path is not None and path.exists() else None
     run = Run(runs, RunId(project, name),
-              params={"command": shlex.join(command), **(params or {})})
+              params={"command": shlex.join(redact_argv(command)), **(params or {})})
     for data in datasets:  # the data the command will read, fingerprinted before it runs
         run.dataset(data.name, version=data.version, path=data.path)
     run.start()

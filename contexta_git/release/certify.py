@@ -17,6 +17,7 @@ from typing import Any
 
 from contexta_git import __version__
 from contexta_git.core import records
+from contexta_git.core.redact import redact_record
 from contexta_git.core.names import CERT_TAG_PREFIX, RunId, certificate_path, check_certificate
 from contexta_git.errors import ContextaError
 from contexta_git.git.repo import View
@@ -89,10 +90,11 @@ def certify(runs: Runs, run: str | RunId, policy: Policy, *, client: str, model:
         result = evaluate(policy, data, base, runs_commit=view.commit_id)
         if not result.passed and not allow_fail:
             raise GateFailed(result)
-        doc = {"schema": SCHEMA, "id": cert_id, "client": client, "model": model,
-               "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "issuer": issuer,
-               "tool": f"contexta-git {__version__}", "signed": sign,
-               **evidence(data, result, view.commit_id), "policy": policy.to_dict()}
+        # redacted first, so the card and the tag message say what certificate.toml says
+        doc = redact_record({"schema": SCHEMA, "id": cert_id, "client": client, "model": model,
+                             "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "issuer": issuer,
+                             "tool": f"contexta-git {__version__}", "signed": sign,
+                             **evidence(data, result, view.commit_id), "policy": policy.to_dict()})
         state.update(result=result, doc=doc)
         path = certificate_path(cert_id)
         return {f"{path}/{CERT_FILE}": records.dumps(doc),
@@ -101,7 +103,7 @@ def certify(runs: Runs, run: str | RunId, policy: Policy, *, client: str, model:
     def seal(commit: str) -> str:
         doc = state["doc"]
         message = (f"Model quality certificate {cert_id}: {doc['decision']}\n\n"
-                   f"Model: {model}\nClient: {client}\nRun: {run_id.ref}\n"
+                   f"Model: {doc['model']}\nClient: {doc['client']}\nRun: {run_id.ref}\n"
                    f"Certificate: {certificate_path(cert_id)}/{CERT_FILE}\n")
         payload = tag_bytes(commit, "commit", tag_ref.removeprefix("refs/tags/"), tagger, message)
         if sign:

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from contexta_git.core.files import NotUtf8, read_utf8
 from contexta_git.errors import ContextaError
 from contexta_git.core.names import check_key, check_stage
 
@@ -93,8 +94,10 @@ def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file."""
     target = Path(path)
     try:
-        text = target.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_utf8(target)
+    except NotUtf8 as exc:
+        raise InvalidPolicy(str(path), str(exc)) from exc
+    except OSError as exc:
         raise InvalidPolicy(str(path), f"cannot read it ({type(exc).__name__})") from exc
     return parse_policy(text, str(path))
 

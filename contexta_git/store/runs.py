@@ -55,7 +55,9 @@ class Runs:
     # -- writing -------------------------------------------------------------------
     def apply(self, changes: Sequence[RunChange], message: str,
               trailers: dict[str, str] | None = None) -> str | None:
-        """Apply every change in one commit (all or nothing)."""
+        """Apply every change in one commit (all or nothing). The records are redacted
+        as they become bytes (``records.dumps``), the message and trailers by the commit
+        transaction itself."""
         return self.store.commit(lambda view: _build(view, changes), message, trailers)
 
     # -- reading -------------------------------------------------------------------

@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import contexta_git
 from contexta_git.cli.main import cli
-from contexta_git.core.redact import clean_url, is_secret_key, redact
+from contexta_git.core import records
+from contexta_git.core.redact import (
+    REDACTED, clean_url, is_secret_key, redact, redact_argv, redact_record, redact_text,
+)
 
 from tests.conftest import git
+from tests.core import planted
 
 TOKEN = "ghp_" + "Zq7" * 12  # shaped like a GitHub token, never a real one
 PLAIN = "hunter2-correct-horse"  # a secret with no recognisable shape
@@ -80,3 +86,102 @@ def test_redact_and_urls() -> None:
         "a": {"password": "[redacted]"}, "b": ["[redacted]"]}
     assert clean_url("https://u:p@host:8443/r.git") == "https://host:8443/r.git"
     assert clean_url("git@github.com:team/r.git") == "git@github.com:team/r.git"
+
+
+# -- every shape, every named form, and what must stay ------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(planted.SHAPED))
+def test_each_shape_is_redacted_inside_text(name: str) -> None:
+    out = redact_text(f"got {planted.SHAPED[name]} ok")
+    assert REDACTED in out and out.startswith("got ") and out.endswith(" ok")
+    for mark, value in planted.MARKS.items():
+        assert value not in out, mark
+
+
+def test_every_named_form_is_redacted_whole() -> None:
+    out = redact_text(planted.prose())
+    leaked = [mark for mark, value in planted.MARKS.items() if value in out]
+    assert leaked == []
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("--password 'a b' --epochs 3", "--epochs 3"),
+    ("'--api-key=x y' --lr 0.1", "--lr 0.1"),
+    ('cfg {"password": "x", "lr": 0.1}', '"lr": 0.1'),
+    ("https://h/x?token=abc&page=2", "&page=2"),
+    ("https://h/x?sig=abc#frag", "#frag"),
+])
+def test_redaction_stops_where_the_secret_ends(text: str, kept: str) -> None:
+    out = redact_text(text)
+    assert kept in out and REDACTED in out
+
+
+@pytest.mark.parametrize("text", [
+    "tokenizer=bert-base-uncased", "max_tokens: 512", "num_keys=8", "lr=1e-3",
+    "learning_rate: 0.0003 weight_decay=0.01", "data at /data/keys/train.csv and ./secrets_of_ml.md",
+    "code commit 3f786850e387550fdab836ed7e6dc881de23001b",
+    "sha256 fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+    "the token expired", "model mask-rcnn-resnet50-fpn-coco-2017-final",
+    "Basic statistics computed", "sk-learn-baseline-experiment-number-two",
+    "pad_token=<pad> eos_token: </s>", "forward_pass=2 pass_rate=0.5 key_dim=64",
+    "https://huggingface.co/bert-base-uncased/resolve/main/config.json?download=true",
+    "run:churn.v2 at 2025-04-01T15:00:00.500000Z",
+])
+def test_ordinary_ml_text_is_kept(text: str) -> None:
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize("key", ["pass", "DB_PASS", "db-pass", "dbPass", "PGPASSWORD",
+                                 "private_token", "X-Auth-Token", "wandb_api_key", "NGROK_AUTHTOKEN",
+                                 "AccountKey", "hf_token", "access_key"])
+def test_more_secret_keys(key: str) -> None:
+    assert is_secret_key(key)
+
+
+@pytest.mark.parametrize("key", ["pad_token", "eos_token", "max_tokens", "key_dim", "rng_key",
+                                 "forward_pass", "pass_rate", "key_packages", "tokens_per_second",
+                                 "sort_key", "private_dataset", "auth_method_count", "passes"])
+def test_more_ordinary_keys(key: str) -> None:
+    assert not is_secret_key(key)
+
+
+def test_argv_values_are_redacted_whole() -> None:
+    argv = ["python", "train.py", "--password", "a b", "--api-key=x y", "--db-pass", "z",
+            "PGPASSWORD=p", "db.password=q", "--epochs", "3", "--auth", "--verbose"]
+    assert redact_argv(argv) == [
+        "python", "train.py", "--password", REDACTED, f"--api-key={REDACTED}", "--db-pass",
+        REDACTED, f"PGPASSWORD={REDACTED}", f"db.password={REDACTED}", "--epochs", "3",
+        "--auth", "--verbose"]
+
+
+def test_clean_url_drops_secret_query_values() -> None:
+    url = clean_url("https://u:p@git.example.com/r.git?private_token=abc&ref=main")
+    assert url == f"https://git.example.com/r.git?private_token={REDACTED}&ref=main"
+    assert planted.S3_SIG not in clean_url(planted.S3)
+    assert planted.AZURE_SIG[:30] not in clean_url(planted.AZURE)
+
+
+def test_records_dumps_is_the_choke_point() -> None:
+    doc = {"params": {"DB_PASS": "a", "key": "b", "lr": 0.1, "use_auth": True},
+           "note": planted.prose(), "packages": {"google-auth": "2.0", "keyring": "25"},
+           "metrics": [{"key": "acc", "value": 1.0}], "key_packages": {"torch": "2.3"},
+           "sha256": "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"}
+    text = records.dumps(doc).decode()
+    back = records.loads(text.encode())
+    assert back["params"] == {"DB_PASS": REDACTED, "key": REDACTED, "lr": 0.1, "use_auth": True}
+    assert back["packages"] == doc["packages"] and back["key_packages"] == doc["key_packages"]
+    assert back["metrics"] == doc["metrics"] and back["sha256"] == doc["sha256"]
+    assert [m for m, v in planted.MARKS.items() if v in text] == []
+    assert redact_record(back) == back  # redacting what was redacted changes nothing
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([
+    "password", "--db-pass", "token", "=", ":", " ", "'", '"', "?", "&", "x", "abc", "-",
+    "https://", "@", "sk_live_", "AIzaSy", "[redacted]", ",", "{", "}", planted.STRIPE,
+    "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----", "\n", "Bearer ", "key"]),
+    max_size=14).map("".join))
+def test_redaction_is_idempotent(text: str) -> None:
+    once = redact_text(text)
+    assert redact_text(once) == once
