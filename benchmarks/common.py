@@ -1,22 +1,34 @@
-"""Shared pieces of the benchmarks: synthetic but realistic runs, and the raw-git baseline."""
+"""Shared pieces of the benchmarks: synthetic but realistic runs, the raw-git baseline,
+what each benchmark stubs or turns off, and the machine it ran on.
+
+Two kinds of figure, always labelled: API is a call inside the benchmark's own Python
+process (imports and start-up excluded); CLI is a new ``contexta-git`` process, started
+as a user starts it, stdout piped.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
+import platform
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pygit2
 
 from contexta_git.record import capture
 from contexta_git.core import records
 from contexta_git.core.names import RunId
+from contexta_git.git.branch import GC_EVERY
 from contexta_git.store.runs import RunChange, Runs
 
-os.environ.setdefault("CONTEXTA_GIT_NO_GC", "1")  # measure writes, not background packing
+# Measure writes, not background packing; every contexta-git process started here inherits it.
+os.environ.setdefault("CONTEXTA_GIT_NO_GC", "1")
 
 
 def packages(count: int = 300, variant: int = 0) -> dict[str, str]:
@@ -43,6 +55,86 @@ def use_synthetic_environment(pkgs: dict[str, str]) -> None:
     lock = lock_bytes(pkgs)
     capture.environment_record = lambda: env  # type: ignore[assignment]
     capture.lockfile = lambda cache=None: lock  # type: ignore[assignment]
+
+
+class Environment(NamedTuple):
+    """What the recording API writes as ``environment.toml`` and ``pylock.toml`` here."""
+
+    env: bytes
+    lock: bytes
+    description: str
+
+
+def add_environment_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--real-environment", action="store_true",
+                        help="Capture this interpreter's real environment in the API too (default: "
+                             "fixed 300-package bytes, use_synthetic_environment)")
+
+
+def choose_environment(real: bool) -> Environment:
+    """Stub environment capture in this process unless ``real``; say which in one line."""
+    if real:
+        count = len(capture.installed_versions())
+        return Environment(capture.environment_record(), capture.lockfile(),
+                           f"API: real capture in-process ({count} installed distributions, "
+                           "--real-environment)")
+    pkgs = packages()
+    use_synthetic_environment(pkgs)
+    return Environment(env_bytes(pkgs), lock_bytes(pkgs),
+                       f"API: replaced by fixed {len(pkgs)}-package bytes "
+                       "(use_synthetic_environment; --real-environment to capture for real)")
+
+
+CLI_ENVIRONMENT = "CLI: real capture in every `contexta-git record` process (the stub is in-process only)"
+
+
+def print_setup(*environment: str) -> None:
+    """The top of every benchmark's output: what is stubbed or turned off, and the machine."""
+    value = os.environ.get("CONTEXTA_GIT_NO_GC")
+    gc = (f"off (CONTEXTA_GIT_NO_GC={value}, inherited by every process started here; "
+          "run with CONTEXTA_GIT_NO_GC= to turn it on)" if value else
+          f"on (a background `git gc --auto` about once every {GC_EVERY} writes)")
+    print("setup:")
+    for line in environment:
+        print(f"  environment capture, {line}")
+    print(f"  background gc: {gc}")
+    print(f"  machine: {machine()}")
+    print(flush=True)
+
+
+def machine() -> str:
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.split()[-1]
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return (f"{os.cpu_count()} cores, load average {load} at start, {platform.system()} "
+            f"{platform.machine()}, Python {platform.python_version()}, pygit2 {pygit2.__version__} "
+            f"(libgit2 {pygit2.LIBGIT2_VERSION}), git {git}")
+
+
+def contexta_cli() -> list[str]:
+    """The command a user runs: the installed ``contexta-git`` script of this interpreter."""
+    exe = Path(sys.executable).with_name("contexta-git")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "contexta_git"]
+
+
+def cli(*args: str) -> bytes:
+    """Run ``contexta-git ARGS`` as a new process, stdout piped; return what it printed."""
+    return subprocess.run([*contexta_cli(), *args], check=True, capture_output=True).stdout
+
+
+# ru_maxrss survives exec on Linux: a child started straight from this (large) process
+# would report this process's peak. A small intermediate Python starts the CLI, so its
+# RUSAGE_CHILDREN is the CLI's own peak, floored at the intermediate's ~10 MiB.
+_PEAK = ("import resource, subprocess, sys\n"
+         "subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, check=True)\n"
+         "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+         "print(peak if sys.platform == 'darwin' else peak * 1024)\n")
+
+
+def cli_peak_rss(*args: str) -> int:
+    """Peak RSS in bytes of one ``contexta-git ARGS`` process, stdout piped."""
+    out = subprocess.run([sys.executable, "-c", _PEAK, *contexta_cli(), *args],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
 
 
 def new_repo(path: Path) -> Path:

@@ -2,7 +2,9 @@
 
 Usage: python benchmarks/hook.py [COMMITS]   (default 10 per case)
 Prints the median wall time of `git commit` for: no hook, hook with nothing configured
-(the fast path), hook recording a run without and with environment capture.
+(the fast path), hook recording a run without and with environment capture. Every
+figure is CLI: a new `git commit` process, which starts the hook as its own process.
+Environment capture is real (the machine's own packages); background gc is off.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import print_setup
 
 from contexta_git.git.repo import GitStore
 from contexta_git.share.hooks import install, uninstall
@@ -43,6 +48,8 @@ def main() -> None:
         (home / ".gitconfig").write_text("[user]\n\tname = Bench\n\temail = b@example.com\n")
         os.environ.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1",
                           GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), CONTEXTA_GIT_NO_GC="1")
+        print_setup("CLI: real capture in the hook's own process ('with environment' case), "
+                    "off in the others")
         repo = Path(tmp) / "repo"
         subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
         store = GitStore(repo)
@@ -58,6 +65,7 @@ def main() -> None:
         results["hook, recording (with environment)"] = timed_commits(repo, count, "env")
         uninstall(store)
     base = results["no hook"]
+    print(f"CLI: `git commit` wall time, median of {count}")
     for name, value in results.items():
         print(f"{name:38s} {value * 1000:7.1f} ms  (+{(value - base) * 1000:6.1f} ms)")
 
