@@ -11,6 +11,7 @@ what is already there; every entry carries an ``id`` and a merge is a union by i
 from __future__ import annotations
 
 import math
+import numbers
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -18,7 +19,7 @@ from typing import Any
 
 import tomli_w
 
-from contexta_git.errors import ContextaError
+from contexta_git.errors import ContextaError, InvalidValue
 
 RUN = "run.toml"
 STAGES = "stages.toml"
@@ -101,14 +102,20 @@ def merge_header(existing: bytes | None, update: Mapping[str, Any]) -> bytes:
 
 
 def check_number(key: str, value: object) -> float | int:
-    """A metric value: a finite int or float, never a bool, NaN or infinity."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ContextaError(f"metric {key!r} must be a number, got {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ContextaError(f"metric {key!r} must be finite, got {value!r}")
-    if isinstance(value, int) and abs(value) >= 2**63:
-        raise ContextaError(f"metric {key!r} is out of range: {value!r}")
-    return value
+    """A metric value: a finite real number, never a bool, NaN or infinity. Any
+    ``numbers.Real`` (numpy scalars, fractions) is converted to a plain int or float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        shown = repr(value) if isinstance(value, (str, int, float)) else type(value).__name__
+        raise InvalidValue(f"metric {key!r} must be a number, got {shown}")
+    try:
+        number = int(value) if isinstance(value, numbers.Integral) else float(value)
+    except (OverflowError, ValueError):
+        raise InvalidValue(f"metric {key!r} is out of range: {value!r}") from None
+    if isinstance(number, float) and not math.isfinite(number):
+        raise InvalidValue(f"metric {key!r} must be finite, got {number!r}")
+    if isinstance(number, int) and abs(number) >= 2**63:
+        raise InvalidValue(f"metric {key!r} is out of range: {number!r}")
+    return number
 
 
 def active_quarantines(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
