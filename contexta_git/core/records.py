@@ -123,20 +123,23 @@ def active_quarantines(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
     A release names the quarantine events it cancels (``attributes.releases``), so a merge
     that brings in another clone's release never cancels a quarantine that clone did not
-    see. A release without that list (an older record) cancels every quarantine before it.
+    see, and the order in which a merge or a ledger lists them does not matter. A release
+    without that list (an older record) cancels every quarantine before it.
     """
+    events = list(events)
+    released: set[str] = set()
+    for event in events:
+        listed = (event.get("attributes") or {}).get("releases")
+        if event.get("key") == RELEASE_EVENT and isinstance(listed, list):
+            released.update(str(i) for i in listed)
     active: dict[str, str] = {}
     for event in events:
         key = event.get("key")
-        if key == QUARANTINE_EVENT:
+        if key == QUARANTINE_EVENT and str(event.get("id")) not in released:
             active[str(event.get("id"))] = event.get("message") or "no reason given"
-        elif key == RELEASE_EVENT:
-            released = (event.get("attributes") or {}).get("releases")
-            if isinstance(released, list):
-                for event_id in released:
-                    active.pop(str(event_id), None)
-            else:
-                active.clear()
+        elif key == RELEASE_EVENT and not isinstance(
+                (event.get("attributes") or {}).get("releases"), list):
+            active.clear()
     return active
 
 

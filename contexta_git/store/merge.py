@@ -10,6 +10,7 @@ Rules, per path changed since the merge base:
   equals the base, else: ``status`` prefers a terminal status over ``running`` (two
   different terminal ones: the side that ended later), ``ended_at`` the later time,
   anything else ours;
+- quarantine ledgers (``projects/<p>/quarantines/<run>.toml``): the union by record id;
 - ``project.toml``, ``FORMAT``, certificates, environment and lockfile: ours;
 - a run deleted (``rm``) on one side and changed on the other is kept whole, with the
   changes, and reported in the notes;
@@ -27,6 +28,7 @@ from typing import Any
 
 from contexta_git.core import records
 from contexta_git.git.repo import View
+from contexta_git.store import quarantines
 
 RUNNING = "running"
 
@@ -140,6 +142,8 @@ def _resolve_path(path: str, base: View, ours: View, theirs: View, both: bool,
 def merge_file(path: str, base: bytes | None, ours: bytes, theirs: bytes) -> bytes | None:
     """The merged content of a file changed on both sides (None: ours wins by rule)."""
     filename = path.rsplit("/", 1)[-1]
+    if quarantines.is_ledger(path):
+        return records.merge_append(ours, theirs, quarantines.TABLE)
     if run_folder(path) is not None:
         if filename in records.APPEND:
             return records.merge_append(ours, theirs, records.APPEND[filename])
