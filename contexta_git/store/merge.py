@@ -13,7 +13,8 @@ Rules, per path changed since the merge base:
 - quarantine ledgers (``projects/<p>/quarantines/<run>.toml``): the union by record id;
 - ``project.toml``, ``FORMAT``, certificates, environment and lockfile: ours;
 - a run deleted (``rm``) on one side and changed on the other is kept whole, with the
-  changes, and reported in the notes;
+  changes, and reported in the notes; one deleted on theirs and unchanged on ours is
+  removed, and reported as removed;
 - a run created on both sides since the merge base is the same run only when both say it
   started at the same moment (a script re-run on two clones); otherwise these are two
   runs that happen to share a name: ours keeps it, theirs is kept whole as
@@ -41,6 +42,7 @@ class Resolution:
     added: set[str] = field(default_factory=set)  # run folders new to ours
     merged: set[str] = field(default_factory=set)  # run folders changed on both sides
     kept: set[str] = field(default_factory=set)  # run folders deleted on one side, kept
+    removed: set[str] = field(default_factory=set)  # runs of ours the other side deleted
     notes: list[str] = field(default_factory=list)
 
 
@@ -87,6 +89,8 @@ def _resolve_run(folder: str, base: View, ours: View, theirs: View, ours_changed
     if not in_base and in_ours and in_theirs and _independent(ours, theirs, head):
         _keep_both(folder, theirs, out)
         return
+    if in_base and in_ours and not in_theirs and not mine:
+        out.removed.add(name)
     if in_theirs and not in_ours:
         out.added.add(name)
     elif mine and in_theirs:
