@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from contexta_git.core.time import parse as parse_time
 from contexta_git.core.time import sort_key
-from contexta_git.store import index
+from contexta_git.store import index, quarantines
 from contexta_git.core import records
 from contexta_git.errors import InvalidValue
 from contexta_git.git.repo import View
@@ -125,16 +125,36 @@ def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunI
     if run_ids is None:
         if not detail:
             lights = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project, _FILES)
-            return [light for light in lights if light is not None]
+            return _with_ledgers(view, [light for light in lights if light is not None], project)
         pairs = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project, _FILES,
                                 detail=True)
-        return [full for _light, full in pairs if full is not None]
+        return _with_ledgers(view, [full for _light, full in pairs if full is not None], project)
     names = _FILES if detail else _FILES[:2]
     found: list[tuple[RunId, dict[str, bytes]]] = []
     for run_id in run_ids:
         found += [(run_id, files) for _, files in view.read_folders(run_id.path, 0, names)]
     out = [_summary(run_id, files, detail) for run_id, files in found]
-    return [s for s in out if s is not None]
+    return _with_ledgers(view, [s for s in out if s is not None], project)
+
+
+def _with_ledgers(view: View, found: list[RunSummary], project: str | None) -> list[RunSummary]:
+    """The summaries with each run's quarantine ledger applied (see store/quarantines.py):
+    a quarantine outlives rm, re-recording and merges. Only runs with a ledger are read."""
+    held = {(run.project, run.name): data for run, data in quarantines.ledgers(view, project)}
+    if not held:
+        return found
+    out = []
+    for summary in found:
+        ledger = held.get((summary.project, summary.name))
+        if ledger is not None:
+            run = RunId(summary.project, summary.name)
+            keys = summary.event_keys
+            if keys:
+                keys += tuple(k for k in quarantines.KEYS if k not in keys and k.encode() in ledger)
+            summary = summary._replace(quarantined=quarantines.active(view, run, ledger),
+                                       event_keys=keys)
+        out.append(summary)
+    return out
 
 
 SUMMARY_VERSION = 5  # bump when RunSummary or _summary changes: cached summaries are rebuilt

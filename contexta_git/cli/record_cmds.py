@@ -137,6 +137,8 @@ def run(ctx: click.Context, project: str, name: str, metrics_file: str | None, s
     data = result.run
     if result.problem:
         echo(f"Warning: {result.problem}; the run is marked failed", err=True)
+    if result.interrupted:
+        echo(f"Interrupted by {result.interrupted}; the run is marked failed", err=True)
     echo(f"Recorded {data.ref}: {data.status}, exit {result.exit_code}, "
          f"{result.seconds:.1f}s, {len(data.metrics)} metrics", err=True)
-    ctx.exit(result.exit_code)
+    ctx.exit(result.status)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from contexta_git.cli.main import cli
@@ -20,6 +22,7 @@ def push(ctx: click.Context, remote: str, no_retry: bool) -> None:
     result = do_push(runs_of(ctx), remote, retry=not no_retry)
     for pulled in result.pulled:
         echo(f"{remote} had moved: merged {_counts(pulled)}, pushed again")
+        _removed(pulled)
     tags = f" and {', '.join(result.tags)}" if result.tags else ""
     echo(f"Pushed contexta/runs at {result.tip[:12]}{tags} to {remote}")
 
@@ -42,6 +45,7 @@ def pull(ctx: click.Context, remote: str, as_json: bool) -> None:
             "fast-forward": f"Fast-forward: {_counts(result)}",
             "merge": f"Merged: {_counts(result)}"}[result.how]
     echo(what)
+    _removed(result)
     for note in result.notes:
         echo(f"  {note}")
     if result.tags:
@@ -50,7 +54,17 @@ def pull(ctx: click.Context, remote: str, as_json: bool) -> None:
 
 def _counts(result: object) -> str:
     added, merged = len(getattr(result, "added", ())), len(getattr(result, "merged", ()))
-    return f"{added} new run{'s' * (added != 1)}, {merged} merged"
+    removed = len(getattr(result, "removed", ()))
+    return f"{added} new run{'s' * (added != 1)}, {merged} merged" + (
+        f", {removed} removed" if removed else "")
+
+
+def _removed(result: Any) -> None:
+    """Name every run the pull removed, and where they can still be found."""
+    for ref in result.removed:
+        echo(f"  removed {ref}")
+    if result.removed and result.previous:
+        echo(f"History still holds them: git show {result.previous[:12]} has them.")
 
 
 @cli.command()

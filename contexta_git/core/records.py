@@ -14,6 +14,7 @@ what is already there; every entry carries an ``id`` and a merge is a union by i
 from __future__ import annotations
 
 import math
+import numbers
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -22,7 +23,7 @@ from typing import Any
 import tomli_w
 
 from contexta_git.core.redact import is_secret_key, redact_record
-from contexta_git.errors import ContextaError
+from contexta_git.errors import ContextaError, InvalidValue
 
 RUN = "run.toml"
 STAGES = "stages.toml"
@@ -106,17 +107,23 @@ def merge_header(existing: bytes | None, update: Mapping[str, Any]) -> bytes:
 
 
 def check_number(key: str, value: object) -> float | int:
-    """A metric value: a finite int or float, never a bool, NaN or infinity."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A metric value: a finite real number, never a bool, NaN or infinity. Any
+    ``numbers.Real`` (numpy scalars, fractions) is converted to a plain int or float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         # the message may be recorded (``run``'s metrics.invalid event): never echo a
         # value whose key looks like a secret
-        shown = f"a {type(value).__name__}" if is_secret_key(key) else repr(value)
-        raise ContextaError(f"metric {key!r} must be a number, got {shown}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ContextaError(f"metric {key!r} must be finite, got {value!r}")
-    if isinstance(value, int) and abs(value) >= 2**63:
-        raise ContextaError(f"metric {key!r} is out of range: {value!r}")
-    return value
+        shown = (f"a {type(value).__name__}" if is_secret_key(key) or not isinstance(
+            value, (str, int, float)) else repr(value))
+        raise InvalidValue(f"metric {key!r} must be a number, got {shown}")
+    try:
+        number = int(value) if isinstance(value, numbers.Integral) else float(value)
+    except (OverflowError, ValueError):
+        raise InvalidValue(f"metric {key!r} is out of range: {value!r}") from None
+    if isinstance(number, float) and not math.isfinite(number):
+        raise InvalidValue(f"metric {key!r} must be finite, got {number!r}")
+    if isinstance(number, int) and abs(number) >= 2**63:
+        raise InvalidValue(f"metric {key!r} is out of range: {number!r}")
+    return number
 
 
 def active_quarantines(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -124,20 +131,23 @@ def active_quarantines(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
     A release names the quarantine events it cancels (``attributes.releases``), so a merge
     that brings in another clone's release never cancels a quarantine that clone did not
-    see. A release without that list (an older record) cancels every quarantine before it.
+    see, and the order in which a merge or a ledger lists them does not matter. A release
+    without that list (an older record) cancels every quarantine before it.
     """
+    events = list(events)
+    released: set[str] = set()
+    for event in events:
+        listed = (event.get("attributes") or {}).get("releases")
+        if event.get("key") == RELEASE_EVENT and isinstance(listed, list):
+            released.update(str(i) for i in listed)
     active: dict[str, str] = {}
     for event in events:
         key = event.get("key")
-        if key == QUARANTINE_EVENT:
+        if key == QUARANTINE_EVENT and str(event.get("id")) not in released:
             active[str(event.get("id"))] = event.get("message") or "no reason given"
-        elif key == RELEASE_EVENT:
-            released = (event.get("attributes") or {}).get("releases")
-            if isinstance(released, list):
-                for event_id in released:
-                    active.pop(str(event_id), None)
-            else:
-                active.clear()
+        elif key == RELEASE_EVENT and not isinstance(
+                (event.get("attributes") or {}).get("releases"), list):
+            active.clear()
     return active
 
 

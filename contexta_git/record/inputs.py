@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
+import numbers
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from contexta_git.core.files import NotUtf8, read_utf8
-from contexta_git.errors import InvalidValue
+from contexta_git.errors import ContextaError, InvalidValue
 from contexta_git.core.names import check_key
 from contexta_git.core.records import check_number
 
@@ -66,9 +68,7 @@ def metrics_from(data: Mapping[str, Any], origin: str) -> dict[str, float]:
         check_key(key)
         try:
             out[key] = check_number(key, value)
-        except InvalidValue:
-            raise
-        except Exception as exc:
+        except ContextaError as exc:
             raise InvalidValue(f"{origin}: {exc}") from exc
     return out
 
@@ -121,3 +121,62 @@ def params_args(items: Iterable[str], files: Iterable[str]) -> dict[str, Any]:
     for key, text in pairs(items, "param"):
         params[key] = parse_param(text)
     return params
+
+
+# -- values handed to the Python API ------------------------------------------------------
+KINDS = "a string, number, boolean, date, list or table"
+
+
+def plain(value: Any, what: str, name: str) -> Any:
+    """``value`` as a TOML record holds it, checked now rather than when it is written:
+    ``numbers.Real`` values (numpy scalars, fractions) become int or float, numpy booleans
+    bool, tuples lists; strings, dates and times stay; anything else (arrays, paths,
+    objects) is refused, naming it as
+    ``{what} '{name}'`` (``param 'model.depth'``)."""
+    if value is None or isinstance(value, (bool, datetime.date, datetime.time)):
+        return value  # TOML holds dates and times as they are (a datetime is a date)
+    if isinstance(value, str):
+        return text(value, f"{what} {name!r}")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
+        return bool(value)
+    if isinstance(value, Mapping):
+        return plain_table(value, what, f"{name}.")
+    if isinstance(value, (list, tuple)):
+        return [plain(v, what, f"{name}[{i}]") for i, v in enumerate(value)]
+    raise InvalidValue(f"{what} {name!r} must be {KINDS}, got {type(value).__name__}")
+
+
+def plain_table(values: Any, what: str, prefix: str = "") -> dict[str, Any]:
+    """Every value of a table through :func:`plain` (keys: strings, or integers made strings)."""
+    if not isinstance(values, Mapping):
+        where = f"{what} {prefix[:-1]!r}" if prefix else f"{what}s"
+        raise InvalidValue(f"{where} must be a table (a dict), got {type(values).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(key, bool) or not isinstance(key, (str, int)):
+            raise InvalidValue(f"{what} names must be strings, got {type(key).__name__} "
+                               f"in {prefix[:-1] or what + 's'}")
+        out[str(key)] = plain(value, what, f"{prefix}{key}")
+    return out
+
+
+def text(value: Any, what: str) -> str:
+    """A string that UTF-8 can encode (no lone surrogates)."""
+    if not isinstance(value, str):
+        raise InvalidValue(f"{what} must be a string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidValue(f"{what} is not valid Unicode (it holds a lone surrogate)") from None
+    return value
+
+
+def whole(value: Any, what: str) -> int:
+    """A whole number (numpy integers too), never a bool."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidValue(f"{what} must be an integer, got {type(value).__name__}")
+    return int(value)

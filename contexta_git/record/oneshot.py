@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
+import signal
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ from contexta_git.record import inputs
 from contexta_git.errors import ContextaError, InvalidValue
 from contexta_git.core.names import RunId, check_key
 from contexta_git.core.redact import redact_argv
+from contexta_git.record.interrupts import Interrupts
 from contexta_git.record.run import Run
 from contexta_git.core.records import RunData
 from contexta_git.store.runs import Runs
@@ -66,6 +67,14 @@ class Wrapped:
     exit_code: int  # the command's, as a shell reports it (128 + N when killed by signal N)
     seconds: float
     problem: str | None = None  # why the run failed although the command succeeded
+    interrupted: str | None = None  # the signal (SIGINT, SIGTERM) contexta-git received
+
+    @property
+    def status(self) -> int:
+        """The exit status for ``run``: the command's, or 128 + N when interrupted by N."""
+        if self.interrupted is not None:
+            return 128 + int(signal.Signals[self.interrupted])
+        return self.exit_code
 
 
 class CommandNotStarted(ContextaError):
@@ -83,7 +92,8 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
                 artifacts: Sequence[str] = ()) -> Wrapped:
     """Run ``command`` as a recorded run: environment and source first, then its exit
     status, duration and the metrics file it wrote. Whatever happens after the run
-    started, it ends ``completed`` or ``failed``, never left ``running``."""
+    started (an unreadable metrics file, SIGINT or SIGTERM, a bug of ours), it ends
+    ``completed`` or ``failed`` with the command's exit status, never left ``running``."""
     if not command:
         raise InvalidValue("no command given: put it after --, e.g. contexta-git run ... -- python train.py")
     path = Path(metrics_file) if metrics_file else None
@@ -92,19 +102,45 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
               params={"command": shlex.join(redact_argv(command)), **(params or {})})
     for data in datasets:  # the data the command will read, fingerprinted before it runs
         run.dataset(data.name, version=data.version, path=data.path)
-    run.start()
+    with Interrupts() as signals:
+        run.start()
+        code, seconds = _execute(run, command, signals)
+        try:
+            problem = _outcome(run, code, seconds, signals, path, before, stage, artifacts)
+        except BaseException as exc:  # our own bug: the run still ends, with the status
+            run.event("run.error", f"{type(exc).__name__}: {exc}"[:500], level="error")
+            run.finish("failed")
+            raise
+        ok = code == 0 and problem is None and signals.caught is None
+        run.finish("completed" if ok else "failed")
+    return Wrapped(runs.get(run.id), code, seconds, problem, signals.name)
+
+
+def _execute(run: Run, command: Sequence[str], signals: Interrupts) -> tuple[int, float]:
+    """Run the command (unless a signal came first); its exit status and duration."""
+    if signals.caught is not None:
+        return signals.exit_code or 1, 0.0
     env = {**os.environ, "CONTEXTA_GIT_RUN": run.id.ref}
     started = time.monotonic()
     try:
-        returncode = subprocess.run(list(command), env=env).returncode
+        child = signals.popen(list(command), env)
     except OSError as exc:
         run.event("run.failed", f"could not start {command[0]}: {exc.strerror or exc}", level="error")
         run.finish("failed")
         raise CommandNotStarted(command[0], exc) from exc
-    seconds = time.monotonic() - started
-    code = 128 - returncode if returncode < 0 else returncode
+    returncode = child.wait()
+    return (128 - returncode if returncode < 0 else returncode), time.monotonic() - started
+
+
+def _outcome(run: Run, code: int, seconds: float, signals: Interrupts, path: Path | None,
+             before: int | None, stage: str | None, artifacts: Sequence[str]) -> str | None:
+    """Buffer the exit status first, then what the command wrote; returns the problem
+    that fails the run although the command succeeded (an invalid metrics file)."""
     run.event("run.exit", f"exit status {code}", attributes={"exit_code": code, "seconds": seconds},
               level="info" if code == 0 else "error")
+    if signals.caught is not None:
+        run.event("run.interrupted", f"interrupted by {signals.name}", level="error",
+                  attributes={"signal": signals.name})
     problem = None
     if path is not None:
         if path.exists() and path.stat().st_mtime_ns != before:
@@ -114,7 +150,7 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
                 problem = str(exc)
                 run.event("metrics.invalid", problem, level="error")
         else:
-            run.event("metrics.missing", f"{metrics_file} was not written by the command",
+            run.event("metrics.missing", f"{path} was not written by the command",
                       level="warning")
     for artifact in artifacts:  # what the command produced
         if Path(artifact).exists():
@@ -122,5 +158,4 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
         else:
             run.event("artifact.missing", f"{artifact} was not written by the command",
                       level="warning")
-    run.finish("completed" if code == 0 and problem is None else "failed")
-    return Wrapped(runs.get(run.id), code, seconds, problem)
+    return problem

@@ -22,6 +22,7 @@ from contexta_git.record import capture
 from contexta_git.core import records
 from contexta_git.errors import ContextaError, InvalidValue
 from contexta_git.record.fingerprint import fingerprint
+from contexta_git.record.inputs import plain_table, text, whole
 from contexta_git.core.names import RunId, check_key, check_stage
 from contexta_git.core.redact import redact, redact_value
 from contexta_git.store.runs import RunChange, Runs, now
@@ -54,7 +55,8 @@ class Run:
         self.source_commit = source.commit
         self._pending.header.update({
             "status": "running", "started_at": now(),
-            "params": redact(dict(params or {})), "tags": redact(dict(tags or {})),
+            "params": redact(plain_table(params or {}, "param")),
+            "tags": redact(plain_table(tags or {}, "tag")),
             "source": {"commit": source.commit, "branch": source.branch, "dirty": source.dirty,
                        "diff_sha256": source.diff_sha256, "remote": source.remote},
             "recorded_by": f"contexta-git {capture.tool_version()}",
@@ -85,13 +87,13 @@ class Run:
         """End the run; a run never started is recorded whole in this one commit."""
         if self._finished:
             return
-        self._finished = True
-        self._pending.header.update({"status": status, "ended_at": now()})
+        self._pending.header.update({"status": text(status, "status"), "ended_at": now()})
         if self._started:
             self._commit(f"finish {self.id.ref} ({status})")
         else:
-            self._started = True
             self._commit(f"record {self.id.ref} ({status})")
+            self._started = True
+        self._finished = True  # only now: a finish that failed can be tried again
 
     def flush(self) -> None:
         """Commit what is buffered now."""
@@ -123,8 +125,9 @@ class Run:
     def log_metrics(self, values: Mapping[str, float], *, stage: str | None = None,
                     step: int | None = None) -> None:
         stage = check_stage(stage) if stage is not None else self._stage
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
-            raise InvalidValue(f"step must be an integer, got {step!r}")
+        step = whole(step, "step") if step is not None else None
+        if not isinstance(values, Mapping):
+            raise InvalidValue(f"metrics must be a table (a dict), got {type(values).__name__}")
         checked = {check_key(k): records.check_number(k, v) for k, v in values.items()}
         stamp = now()
         for key, value in checked.items():
@@ -134,9 +137,10 @@ class Run:
         self._buffered()
 
     def log_params(self, params: Mapping[str, Any]) -> None:
-        for key in params:
+        checked = plain_table(params, "param")
+        for key in checked:
             check_key(key, "param")
-        clean = redact(records.clean(dict(params)))
+        clean = redact(records.clean(checked))
         self._pending.header.setdefault("params", {}).update(clean)
 
     def log_param(self, key: str, value: Any) -> None:
@@ -147,9 +151,11 @@ class Run:
         check_key(key, "event")
         if level not in {"debug", "info", "warning", "error", "critical"}:
             raise InvalidValue(f"event level must be debug, info, warning, error or critical: {level!r}")
+        message = text(message, "event message")
+        attrs = plain_table(attributes or {}, "event attribute")
         self._pending.add("events.toml", {
             "id": new_id(), "key": key, "level": level, "message": redact_value(message),
-            "attributes": redact(records.clean(dict(attributes or {}))),
+            "attributes": redact(records.clean(attrs)),
             "stage": self._stage, "observed_at": now()})
         self._buffered()
 
@@ -157,9 +163,13 @@ class Run:
                 path: str | os.PathLike[str] | None = None, source: str | None = None,
                 split: str | None = None, rows: int | None = None) -> dict[str, Any]:
         check_key(name, "dataset")
+        version, source, split = (text(v, f"dataset {k}") if v is not None else None
+                                  for k, v in (("version", version), ("source", source),
+                                               ("split", split)))
         entry: dict[str, Any] = {"id": new_id(), "name": name, "version": version,
                                  "source": redact_value(source) if source else None,
-                                 "split": split, "rows": rows}
+                                 "split": split,
+                                 "rows": whole(rows, "dataset rows") if rows is not None else None}
         if path is not None:
             entry.update(fingerprint(Path(path)))
         self._pending.add("datasets.toml", entry)
@@ -169,6 +179,8 @@ class Run:
     def artifact(self, path: str | os.PathLike[str], *, name: str | None = None,
                  kind: str | None = None) -> dict[str, Any]:
         target = Path(path)
+        name, kind = (text(v, f"artifact {k}") if v is not None else None
+                      for k, v in (("name", name), ("kind", kind)))
         entry = {"id": new_id(), "name": name or target.name, "kind": kind,
                  **fingerprint(target)}
         self._pending.add("artifacts.toml", entry)
@@ -177,7 +189,7 @@ class Run:
 
     def add_stage(self, name: str, status: str = "completed") -> None:
         """Declare a stage without timing it (records name it with ``stage=``)."""
-        self._pending.stages.append({"name": check_stage(name), "status": status,
+        self._pending.stages.append({"name": check_stage(name), "status": text(status, "status"),
                                      "order": self._stage_order})
         self._stage_order += 1
 

@@ -33,6 +33,7 @@ from contexta_git.release.certificate import (
 )
 from contexta_git.release.gate import evaluate
 from contexta_git.release.policy import Policy
+from contexta_git.store import quarantines
 from contexta_git.store.runs import Runs
 
 _EMAIL = re.compile(r"<([^<>]+)>")
@@ -219,6 +220,10 @@ def _check_evidence(runs: Runs, commit: str, doc: dict[str, Any], problems: list
     try:
         tip = runs.get(run_id)
     except ContextaError:
+        gone = quarantines.reason(runs.view(), run_id)  # a quarantine outlives rm
+        if gone is not None:
+            problems.append(f"{run_id.ref} was quarantined after certification ({gone}): its "
+                            "certificate no longer vouches for it")
         warnings.append(f"{run_id.ref} is no longer on the runs branch tip")
         return
     if tip.quarantine_reason is not None:

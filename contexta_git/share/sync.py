@@ -57,6 +57,8 @@ class PullResult:
     kept: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()  # certificate tags fetched
+    removed: tuple[str, ...] = ()  # runs of ours the incoming history deleted (rm)
+    previous: str | None = None  # the tip before the pull: it still holds what was removed
 
 
 @dataclass(frozen=True)
@@ -93,14 +95,20 @@ def pull(runs: Runs, remote: str = "origin") -> PullResult:
         tags = git(["fetch", "--no-tags", remote, TAGS_REFSPEC], cwd=_cwd(store))
         _fail_unless_ok(tags, "fetch")
         return PullResult(remote, "no-remote-runs", store.tip(),
-                          tags=tuple(sorted(_cert_tags(store) - known_tags)))
+                          tags=tuple(sorted(_cert_tags(store) - known_tags)),
+                          previous=store.tip())
     _fail_unless_ok(fetched, "fetch")
     theirs = store.ref_target(ref)
     assert theirs is not None
+    previous = store.tip()
     tip, how, result = merge_runs(store, theirs, remote)
+    if how == "merge":  # the merge may have landed on a tip newer than the one read above
+        parents = store.parents(tip) if tip else []
+        previous = parents[0] if parents else previous
     return PullResult(remote, how, tip, tuple(sorted(result.added)), tuple(sorted(result.merged)),
                       tuple(sorted(result.kept)), tuple(result.notes),
-                      tuple(sorted(_cert_tags(store) - known_tags)))
+                      tuple(sorted(_cert_tags(store) - known_tags)),
+                      tuple(sorted(result.removed)), previous)
 
 
 def merge_runs(store: GitStore, theirs: str, label: str) -> tuple[str | None, str, Resolution]:
@@ -176,16 +184,20 @@ def _cert_tags(store: GitStore) -> set[str]:
 
 def _fast_forwarded(store: GitStore, before: View | None, old: str | None,
                     new: str) -> Resolution:
-    """Which runs a fast-forward brought: new folders are added, the others merged."""
+    """What a fast-forward did: new folders are added, the others merged or removed."""
     out = Resolution()
     after = store.view(new)
     for folder in {f for f in map(run_folder, store.changed_paths(old, new)) if f}:
         head = f"{folder}/{records.RUN}"
+        known = before is not None and before.exists(head)
         if after.exists(head):
-            known = before is not None and before.exists(head)
             (out.merged if known else out.added).add(run_ref(folder))
+        elif known:
+            out.removed.add(run_ref(folder))
     return out
 
 
 def _describe(remote: str, result: Resolution) -> str:
-    return f"merge runs from {remote}: {len(result.added)} new, {len(result.merged)} merged"
+    removed = f", {len(result.removed)} removed" if result.removed else ""
+    return (f"merge runs from {remote}: {len(result.added)} new, {len(result.merged)} merged"
+            f"{removed}")

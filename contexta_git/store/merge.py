@@ -10,24 +10,32 @@ Rules, per path changed since the merge base:
   equals the base, else: ``status`` prefers a terminal status over ``running`` (two
   different terminal ones: the side that ended later), ``ended_at`` the later time,
   anything else ours;
+- quarantine ledgers (``projects/<p>/quarantines/<run>.toml``): the union by record id;
 - ``project.toml``, ``FORMAT``, certificates, environment and lockfile: ours;
 - a run deleted (``rm``) on one side and changed on the other is kept whole, with the
-  changes, and reported in the notes;
+  changes, and reported in the notes; one deleted on theirs and unchanged on ours is
+  removed, and reported as removed;
 - a run created on both sides since the merge base is the same run only when both say it
   started at the same moment (a script re-run on two clones); otherwise these are two
-  runs that happen to share a name: ours keeps it, theirs is kept whole as
-  ``<name>-<first 8 hex of the sha256 of its run.toml>``, and the notes say so.
+  runs that happen to share a name: the one that started first keeps it, the other is
+  kept whole as ``<name>-<first 8 hex of the sha256 of "<project>.<name>@<started_at>">``,
+  and the notes say so. The choice depends on the two runs only, never on which side
+  merges, so two clones merging each other at once end with the same two runs.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from contexta_git.core.time import sort_key
 from contexta_git.core import records
+from contexta_git.core.names import MAX_NAME, RunId
 from contexta_git.git.repo import View
+from contexta_git.store import quarantines
 
 RUNNING = "running"
 
@@ -40,7 +48,9 @@ class Resolution:
     added: set[str] = field(default_factory=set)  # run folders new to ours
     merged: set[str] = field(default_factory=set)  # run folders changed on both sides
     kept: set[str] = field(default_factory=set)  # run folders deleted on one side, kept
+    removed: set[str] = field(default_factory=set)  # runs of ours the other side deleted
     notes: list[str] = field(default_factory=list)
+    placed: set[str] = field(default_factory=set)  # run folders already written whole
 
 
 def run_folder(path: str) -> str | None:
@@ -55,7 +65,10 @@ def resolve(base: View, ours: View, theirs: View, ours_changed: set[str],
             theirs_changed: set[str], out: Resolution | None = None) -> Resolution:
     out = out or Resolution()
     folders = {f for f in map(run_folder, ours_changed | theirs_changed) if f}
-    for folder in sorted(folders):
+    for folder in sorted(folders):  # first the same-name clashes: they may place a renamed run
+        if _clash(folder, base, ours, theirs, theirs_changed):
+            _keep_both(folder, ours, theirs, out)
+    for folder in sorted(folders - out.placed):
         _resolve_run(folder, base, ours, theirs, ours_changed, theirs_changed, out)
     for path in sorted(theirs_changed):
         if run_folder(path) is None:
@@ -83,15 +96,21 @@ def _resolve_run(folder: str, base: View, ours: View, theirs: View, ours_changed
         for filename, data in theirs.files(folder).items():
             out.changes[f"{folder}/{filename}"] = data
         return
-    if not in_base and in_ours and in_theirs and _independent(ours, theirs, head):
-        _keep_both(folder, theirs, out)
-        return
+    if in_base and in_ours and not in_theirs and not mine:
+        out.removed.add(name)
     if in_theirs and not in_ours:
         out.added.add(name)
     elif mine and in_theirs:
         out.merged.add(name)
     for path in sorted(other):
         _resolve_path(path, base, ours, theirs, path in mine, out)
+
+
+def _clash(folder: str, base: View, ours: View, theirs: View, theirs_changed: set[str]) -> bool:
+    """A run created on both sides since the base, by two separate recordings."""
+    head = f"{folder}/{records.RUN}"
+    return (head in theirs_changed and not base.exists(head) and ours.exists(head)
+            and theirs.exists(head) and _independent(ours, theirs, head))
 
 
 def _independent(ours: View, theirs: View, head: str) -> bool:
@@ -101,23 +120,55 @@ def _independent(ours: View, theirs: View, head: str) -> bool:
     return sort_key(mine.get("started_at")) != sort_key(other.get("started_at"))
 
 
-def _keep_both(folder: str, theirs: View, out: Resolution) -> None:
-    import hashlib
-
-    from contexta_git.core.names import RunId
-
+def _keep_both(folder: str, ours: View, theirs: View, out: Resolution) -> None:
+    """Two runs under one name: the one that started first keeps it, the other moves to
+    ``<name>-<digest of its identity>``; the same result whichever side merges."""
     run = RunId.from_path(folder)
-    files = theirs.files(folder)
-    digest = hashlib.sha256(files[records.RUN]).hexdigest()[:8]
-    renamed = RunId(run.project, f"{run.name[: 128 - 9]}-{digest}")
-    for filename, data in files.items():
-        if filename == records.RUN:
-            data = records.merge_header(data, {"name": renamed.name,
-                                               "merged_from": {"name": run.name}})
-        out.changes[f"{renamed.path}/{filename}"] = data
-    out.added.add(renamed.ref)
-    out.notes.append(f"{run.ref} was recorded separately on both sides: the other side's "
-                     f"run is kept as {renamed.ref}")
+    mine, other = ours.files(folder), theirs.files(folder)
+    first, second = sorted((mine, other), key=_birth)
+    renamed = RunId(run.project, f"{run.name[: MAX_NAME - 9]}-{_digest(run, second)}")
+    if first is other:  # theirs keeps the name: ours moves aside
+        out.changes.update({f"{folder}/{name}": None for name in mine if name not in other})
+        out.changes.update({f"{folder}/{name}": data for name, data in other.items()})
+    files = {name: (records.merge_header(data, {"name": renamed.name,
+                                                "merged_from": {"name": run.name}})
+                    if name == records.RUN else data) for name, data in second.items()}
+    for copy in (ours.files(renamed.path), theirs.files(renamed.path)):  # merged before
+        for name, data in copy.items():
+            current = files.get(name)
+            files[name] = data if current in (None, data) else (
+                merge_file(f"{renamed.path}/{name}", None, data, current or b"") or data)
+    out.changes.update({f"{renamed.path}/{name}": data for name, data in files.items()})
+    out.placed.update({folder, renamed.path})
+    out.added.add(renamed.ref if second is other else run.ref)
+    kept, moved = ("this", "the other") if first is mine else ("the other", "this")
+    out.notes.append(f"{run.ref} was recorded separately on both sides: {kept} side's run "
+                     f"started first and keeps the name; {moved} side's run is kept as "
+                     f"{renamed.ref}")
+
+
+def _started(files: dict[str, bytes]) -> Any:
+    return records.loads(files.get(records.RUN), records.RUN).get("started_at")
+
+
+def _birth(files: dict[str, bytes]) -> tuple[bool, datetime, str, bytes]:
+    """A run's place in a total order by start time (unreadable times last)."""
+    started = _started(files)
+    try:
+        moment = datetime.fromisoformat(str(started))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except ValueError:
+        moment = None
+    floor = datetime.min.replace(tzinfo=UTC)
+    return moment is None, moment or floor, str(started), files.get(records.RUN, b"")
+
+
+def _digest(run: RunId, files: dict[str, bytes]) -> str:
+    """8 hex digits naming one recording of a run: fixed when it started, so the same
+    whatever the run recorded since on either side."""
+    started = _started(files)
+    identity = f"{run.id}@{started}".encode() if started else files.get(records.RUN, b"")
+    return hashlib.sha256(identity).hexdigest()[:8]
 
 
 def _resolve_path(path: str, base: View, ours: View, theirs: View, both: bool,
@@ -141,6 +192,8 @@ def _resolve_path(path: str, base: View, ours: View, theirs: View, both: bool,
 def merge_file(path: str, base: bytes | None, ours: bytes, theirs: bytes) -> bytes | None:
     """The merged content of a file changed on both sides (None: ours wins by rule)."""
     filename = path.rsplit("/", 1)[-1]
+    if quarantines.is_ledger(path):
+        return records.merge_append(ours, theirs, quarantines.TABLE)
     if run_folder(path) is not None:
         if filename in records.APPEND:
             return records.merge_append(ours, theirs, records.APPEND[filename])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from contexta_git.errors import InvalidValue, RunNotFound
 from contexta_git.git.repo import View
-
+from contexta_git.store import quarantines
 from contexta_git.store.runs import Runs
 
 
@@ -32,6 +32,7 @@ def rm(runs: Runs, names: Sequence[str], project: str | None = None) -> RmResult
             if not files:
                 raise RunNotFound(run_id.ref)
             out.update({f"{run_id.path}/{name}": None for name in files})
+            out.update(quarantines.preserve(view, run_id))  # a quarantine outlives rm
         return out
 
     refs = [r.ref for r in ids]

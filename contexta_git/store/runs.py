@@ -15,6 +15,7 @@ from contexta_git.core.time import now
 from contexta_git.errors import AmbiguousRun, InvalidName, RunExists, RunNotFound
 from contexta_git.git.repo import GitStore, View
 from contexta_git.core.names import RunId, project_path
+from contexta_git.store import quarantines
 
 
 @dataclass
@@ -68,10 +69,11 @@ class Runs:
         return (view or self.view()).exists(f"{run.path}/{records.RUN}")
 
     def get(self, run: RunId, at: str | None = None) -> records.RunData:
-        files = self.view(at).files(run.path)
+        view = self.view(at)
+        files = view.files(run.path)
         if records.RUN not in files:
             raise RunNotFound(run.ref, self._suggest(run.name))
-        return records.RunData.from_files(files)
+        return records.RunData.from_files(quarantines.with_ledger(view, run, files))
 
     def projects(self, view: View | None = None) -> list[str]:
         return sorted((view or self.view()).names("projects"))
@@ -168,6 +170,12 @@ def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
             new = records.append(current(filename), table, entries, known)
             if new is not None:
                 out[f"{path}/{filename}"] = new
+        marks = quarantines.marks(change.appends.get(quarantines.EVENTS, []))
+        if marks:  # a quarantine or release is kept beside the run too: it outlives it
+            ledger = quarantines.ledger_path(run)
+            kept = records.append(out.get(ledger, view.read(ledger)), quarantines.TABLE, marks)
+            if kept is not None:
+                out[ledger] = kept
         if change.environment is not None:
             out[f"{path}/{records.ENVIRONMENT}"] = change.environment
         if change.lockfile is not None:

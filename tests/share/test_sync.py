@@ -241,13 +241,15 @@ def test_same_name_recorded_separately_on_two_clones_keeps_both(tmp_path: Path) 
     record(b, "p", "exp1", metrics={"auc": 0.2}, params={"lr": 0.5, "bs": 8},
            capture_environment=False)
     result = pull(b)
-    (renamed,) = [r for r in result.added if r != "run:p.exp1"]
+    assert result.added == ("run:p.exp1",)  # a's run started first: it keeps the name
+    (renamed,) = [r.ref for r in b.ids("p") if r.name != "exp1"]
     assert renamed.startswith("run:p.exp1-") and len(renamed) == len("run:p.exp1-") + 8
-    assert any("recorded separately on both sides" in n for n in result.notes)
-    mine = b.get(RunId("p", "exp1"))
-    theirs = b.get(RunId.parse(renamed))
-    assert (mine.params, mine.latest_metrics()) == ({"lr": 0.5, "bs": 8}, {"auc": 0.2})
-    assert (theirs.params, theirs.latest_metrics()) == ({"lr": 0.1}, {"auc": 0.9})
+    assert result.notes[0] == ("run:p.exp1 was recorded separately on both sides: the other side's run "
+                    f"started first and keeps the name; this side's run is kept as {renamed}")
+    first = b.get(RunId("p", "exp1"))
+    moved = b.get(RunId.parse(renamed))
+    assert (moved.params, moved.latest_metrics()) == ({"lr": 0.5, "bs": 8}, {"auc": 0.2})
+    assert (first.params, first.latest_metrics()) == ({"lr": 0.1}, {"auc": 0.9})
     push(b)
     pull(a)  # a fast-forwards to the merge: both clones hold the same two runs
     assert {r.ref for r in a.ids("p")} == {r.ref for r in b.ids("p")} == {"run:p.exp1", renamed}

@@ -1,0 +1,91 @@
+"""Quarantines that outlive their run: a ledger per run name, beside the run folders.
+
+A quarantine (``contexta.quarantine``) or release (``contexta.release``) event appended
+to a run is also appended, with the same record id, to
+``projects/<project>/quarantines/<run>.toml``. ``rm`` removes run folders, never ledgers,
+and copies there the quarantine events of runs recorded before ledgers existed; a merge
+takes the union of both sides' ledgers by record id. Every reader of a run's quarantine
+state (``Runs.get``, listings, selection, certify, verify) reads the run's own events
+together with its ledger, so a quarantine outlives ``rm``, re-recording under the same
+name, and merges; a release names what it lifts, so it does too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from contexta_git.core import records
+from contexta_git.core.names import RunId, project_path
+from contexta_git.errors import InvalidName
+from contexta_git.git.repo import View
+
+EVENTS = "events.toml"
+TABLE = "events"
+KEYS = (records.QUARANTINE_EVENT, records.RELEASE_EVENT)
+
+
+def ledger_path(run: RunId) -> str:
+    return f"{project_path(run.project)}/quarantines/{run.name}.toml"
+
+
+def is_ledger(path: str) -> bool:
+    parts = path.split("/")
+    return (len(parts) == 4 and parts[0] == "projects" and parts[2] == "quarantines"
+            and parts[3].endswith(".toml"))
+
+
+def marks(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The quarantine and release events among ``entries``."""
+    return [e for e in entries if e.get("key") in KEYS]
+
+
+def with_ledger(view: View, run: RunId, files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """A run folder's files with its ledger's events added to ``events.toml``."""
+    ledger = view.read(ledger_path(run))
+    out = dict(files)
+    if ledger:
+        merged = records.merge_append(files.get(EVENTS), ledger, TABLE)
+        if merged is not None:
+            out[EVENTS] = merged
+    return out
+
+
+def ledgers(view: View, project: str | None = None) -> Iterator[tuple[RunId, bytes]]:
+    """Every ledger at ``view`` (of one project, or of all): run and content."""
+    for name in [project] if project else view.names("projects"):
+        folder = f"projects/{name}/quarantines"
+        for filename, data in view.files(folder).items():
+            try:
+                yield RunId(name, filename.removesuffix(".toml")), data
+            except InvalidName:  # not one of ours: no run can have that name
+                continue
+
+
+def active(view: View, run: RunId, ledger: bytes) -> bool:
+    """Whether a quarantine is in force for ``run``: its events and its ledger together."""
+    return bool(_in_force(view, run, ledger))
+
+
+def reason(view: View, run: RunId) -> str | None:
+    """The reasons of the quarantines in force for ``run`` (None: none), whether or not
+    the run is still on the branch: a removed run's ledger still answers."""
+    reasons = list(dict.fromkeys(_in_force(view, run, view.read(ledger_path(run))).values()))
+    return "; ".join(reasons) if reasons else None
+
+
+def _in_force(view: View, run: RunId, ledger: bytes | None) -> dict[str, str]:
+    events = records.loads(view.read(f"{run.path}/{EVENTS}"), EVENTS).get(TABLE, [])
+    known = {e.get("id") for e in events}
+    more = [e for e in records.loads(ledger, ledger_path(run)).get(TABLE, [])
+            if e.get("id") not in known]
+    return records.active_quarantines([*events, *more])
+
+
+def preserve(view: View, run: RunId) -> dict[str, bytes]:
+    """The ledger change that keeps a run's quarantine events once its folder is gone
+    (runs recorded before ledgers hold them only in ``events.toml``)."""
+    events = records.loads(view.read(f"{run.path}/{EVENTS}"), EVENTS).get(TABLE, [])
+    path = ledger_path(run)
+    updated = records.append(view.read(path), TABLE, marks(events))
+    return {path: updated} if updated is not None else {}
