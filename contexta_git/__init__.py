@@ -18,9 +18,12 @@ _EXPORTS = {
     "RunId": "core.names",
     "RunData": "core.records",
     "ContextaError": "errors",
+    "CorruptRun": "errors",
+    "RunProblem": "core.schema",
 }
 
-__all__ = ["Contexta", "ContextaError", "Run", "RunData", "RunId", "__version__", "start_run"]
+__all__ = ["Contexta", "ContextaError", "CorruptRun", "Run", "RunData", "RunId", "RunProblem",
+           "__version__", "start_run"]
 
 
 def __getattr__(name: str) -> Any:

@@ -98,3 +98,14 @@ class RefLocked(ContextaError):
             f"{lock} has been held for {seconds:.0f}s: a writer crashed while moving the branch, "
             "or one is still running; if no git or contexta-git process is running, delete that file"
         )
+
+
+class CorruptRun(ContextaError):
+    """A run folder on the branch that cannot be read, named by its path on the branch
+    (``file`` is the record file at fault, or None when the folder itself is)."""
+
+    def __init__(self, folder: str, file: str | None, reason: str) -> None:
+        self.folder, self.file, self.reason = folder, file, reason
+        path = "/".join(part for part in (folder, file) if part)
+        shown = path if path.isprintable() else ascii(path)
+        super().__init__(f"unreadable run {shown}: {reason}")

@@ -43,6 +43,8 @@ def pull(ctx: click.Context, remote: str, as_json: bool) -> None:
     click.echo(what)
     for note in result.notes:
         click.echo(f"  {note}")
+    for refused in result.refused:
+        click.echo(f"Warning: refused {refused.message} (not merged)", err=True)
     if result.tags:
         click.echo(f"New certificates: {', '.join(result.tags)}")
 

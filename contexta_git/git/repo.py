@@ -80,6 +80,17 @@ class View:
         return {str(e.name): _data(self._repo, e.id) for e in tree
                 if e.type_str == "blob" and (wanted is None or e.name in wanted)}
 
+    def folder(self, path: str, names: Iterable[str]) -> tuple[dict[str, bytes], list[str]]:
+        """One lookup for a run folder: the contents of its files among ``names``, and the
+        names of the folders inside it."""
+        tree = self._entry(path)
+        if not isinstance(tree, pygit2.Tree):
+            return {}, []
+        wanted = set(names)
+        files = {str(e.name): _data(self._repo, e.id) for e in tree
+                 if e.type_str == "blob" and e.name in wanted}
+        return files, [str(e.name) for e in tree if e.type_str == "tree"]
+
     @property
     def common_dir(self) -> Path:
         """The git directory shared by all worktrees: where caches live."""
@@ -313,6 +324,8 @@ class GitStore:
         resolve: Callable[[View, View, View, set[str], set[str]], Mapping[str, bytes | None]],
         message: str | Callable[[], str],
         trailers: Mapping[str, str] | None = None,
+        *,
+        fast_forward: bool = True,
     ) -> tuple[str | None, str]:
         """Merge commit ``theirs`` into the runs branch; returns (new tip, how).
 
@@ -320,7 +333,9 @@ class GitStore:
         commit with two parents (ours, theirs) whose tree is ours plus what ``resolve``
         returns for (base, ours, theirs, paths changed on ours, paths changed on theirs).
         The ref moves by compare-and-swap; a lost race merges again on the new tip.
-        ``message`` may be a callable, asked after ``resolve``.
+        ``message`` may be a callable, asked after ``resolve``. ``fast_forward=False``
+        merges even when the tip could simply move to ``theirs`` (so that ``resolve`` can
+        leave something of theirs out); with no tip yet, the commit's only parent is theirs.
         """
         if self.view(theirs).read("FORMAT") is None:
             raise ForeignBranch(theirs)
@@ -329,21 +344,22 @@ class GitStore:
             base = self.merge_base(tip, theirs) if tip else None
             if tip == theirs or (tip and base == theirs):
                 return tip, "up-to-date"
-            if tip is None or base == tip:
+            if fast_forward and (tip is None or base == tip):
                 if self._move_ref(tip, pygit2.Oid(hex=theirs), f"fast-forward to {theirs[:12]}"):
                     return theirs, "fast-forward"
                 continue
             ours_view, theirs_view = self.view(tip), self.view(theirs)
             base_view = View(self.repo, base)
             changes = resolve(base_view, ours_view, theirs_view,
-                              self.changed_paths(base, tip), self.changed_paths(base, theirs))
+                              self.changed_paths(base, tip) if tip else set(),
+                              self.changed_paths(base, theirs))
             tree = self._write_tree(ours_view._tree, _nest(changes))
             subject = message() if callable(message) else message
             text = subject.rstrip() + "\n"
             if trailers:
                 text += "\n" + "".join(f"{k}: {v}\n" for k, v in trailers.items())
             signature = self.signature()
-            parents = [pygit2.Oid(hex=tip), pygit2.Oid(hex=theirs)]
+            parents = [pygit2.Oid(hex=c) for c in (tip, theirs) if c]
             oid = self.repo.create_commit(None, signature, signature, text, tree, parents)
             if self._move_ref(tip, oid, subject.splitlines()[0]):
                 self._maybe_gc()

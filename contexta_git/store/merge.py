@@ -13,6 +13,9 @@ Rules, per path changed since the merge base:
 - ``project.toml``, ``FORMAT``, certificates, environment and lockfile: ours;
 - a run deleted (``rm``) on one side and changed on the other is kept whole, with the
   changes, and reported in the notes;
+- a run folder that theirs changed and that cannot be read there (core/schema.py) is
+  refused: nothing of it is merged, ours stays as it was, and ``refused`` names it; one
+  that cannot be read on our side is left as it is, and the notes say so;
 - a run created on both sides since the merge base is the same run only when both say it
   started at the same moment (a script re-run on two clones); otherwise these are two
   runs that happen to share a name: ours keeps it, theirs is kept whole as
@@ -26,7 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contexta_git.core import records
+from contexta_git.core.schema import RunProblem
 from contexta_git.git.repo import View
+from contexta_git.store.runs import problem
 
 RUNNING = "running"
 
@@ -40,6 +45,7 @@ class Resolution:
     merged: set[str] = field(default_factory=set)  # run folders changed on both sides
     kept: set[str] = field(default_factory=set)  # run folders deleted on one side, kept
     notes: list[str] = field(default_factory=list)
+    refused: list[RunProblem] = field(default_factory=list)  # unreadable there: not merged
 
 
 def run_folder(path: str) -> str | None:
@@ -68,6 +74,12 @@ def _resolve_run(folder: str, base: View, ours: View, theirs: View, ours_changed
     mine = {p for p in ours_changed if p.startswith(prefix)}
     other = {p for p in theirs_changed if p.startswith(prefix)}
     if not other:
+        return
+    if theirs.names(folder) and (bad := problem(theirs, folder)) is not None:
+        out.refused.append(bad)
+        return
+    if ours.names(folder) and (bad := problem(ours, folder)) is not None:
+        out.notes.append(f"not merged: {bad.message} on this side (rm it, then pull again)")
         return
     head = f"{folder}/{records.RUN}"
     in_base, in_ours, in_theirs = base.exists(head), ours.exists(head), theirs.exists(head)
