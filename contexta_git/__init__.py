@@ -27,11 +27,13 @@ _EXPORTS = {
     # sharing
     "push": "share.sync", "pull": "share.sync",
     # the seeds' API and errors
-    "Contexta": "compat.contexta", "ContextaError": "errors",
+    "Contexta": "compat.contexta", "ContextaError": "errors", "CorruptRun": "errors",
+    "RunProblem": "core.schema",
 }
 
 __all__ = [
-    "Contexta", "ContextaError", "Run", "RunData", "RunId", "Runs", "annotate",
+    "Contexta", "ContextaError", "CorruptRun", "Run", "RunData", "RunId", "RunProblem", "Runs",
+    "annotate",
     "audit_reproducibility", "card", "certify", "compare_environments", "compare_runs", "gate",
     "list_runs", "load_policy", "pull", "push", "quarantine", "record", "select_best_run",
     "start_run", "verify", "verify_artifact", "__version__",

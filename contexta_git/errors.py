@@ -107,3 +107,14 @@ class WriteFailed(ContextaError):
     def __init__(self, path: str, cause: str) -> None:
         self.path, self.cause = path, cause
         super().__init__(f"cannot write {path}: {cause}; nothing was recorded")
+
+
+class CorruptRun(ContextaError):
+    """A run folder on the branch that cannot be read, named by its path on the branch
+    (``file`` is the record file at fault, or None when the folder itself is)."""
+
+    def __init__(self, folder: str, file: str | None, reason: str) -> None:
+        self.folder, self.file, self.reason = folder, file, reason
+        path = "/".join(part for part in (folder, file) if part)
+        shown = path if path.isprintable() else ascii(path)
+        super().__init__(f"unreadable run {shown}: {reason}")

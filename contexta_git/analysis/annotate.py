@@ -17,6 +17,7 @@ from contexta_git.core import records
 from contexta_git.errors import ContextaError, InvalidValue
 from contexta_git.analysis.listing import list_runs
 from contexta_git.core.names import RunId, check_key
+from contexta_git.core.schema import RunProblem
 from contexta_git.core.redact import redact, redact_text
 from contexta_git.store.runs import RunChange, Runs, now
 
@@ -25,10 +26,12 @@ LEVELS = ("debug", "info", "warning", "error", "critical")
 
 @dataclass(frozen=True)
 class Annotated:
-    """The runs that matched, and the commit (None when every run already had the event)."""
+    """The runs that matched, and the commit (None when every run already had the event);
+    ``skipped``: the run folders that could not be read, left alone."""
 
     runs: tuple[str, ...]
     commit: str | None
+    skipped: tuple[RunProblem, ...] = ()
 
 
 def event_id(prefix: str, key: str, message: str, attributes: Mapping[str, Any], level: str) -> str:
@@ -72,4 +75,4 @@ def annotate(runs: Runs, event: str, *, started_between: Sequence[str],
     targets = [RunId(s.project, s.name) for s in found]
     commit = append_event(runs, targets, event, message, attributes=attributes or {},
                           level=level, verb="annotate", subject=event, id_prefix="annotate")
-    return Annotated(tuple(r.ref for r in targets), commit)
+    return Annotated(tuple(r.ref for r in targets), commit, found.skipped)

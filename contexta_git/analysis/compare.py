@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contexta_git.analysis.environments import EnvironmentComparison, ValueChange, diff_environments
+from contexta_git.analysis.environments import (
+    EnvironmentComparison, ValueChange, changed_keys, diff_environments,
+)
 from contexta_git.core.records import RunData
 from contexta_git.store.runs import Runs
 
@@ -129,28 +131,7 @@ def _deltas(a: dict[str, float], b: dict[str, float]) -> tuple[MetricDelta, ...]
 
 def _dict_changes(a: dict[str, Any], b: dict[str, Any]) -> tuple[ValueChange, ...]:
     """Top-level keys whose values differ (added, removed or changed), found by deepdiff."""
-    from deepdiff import DeepDiff
-
-    # threshold 0: always compare key by key (deepdiff otherwise reports two mappings
-    # that share few keys as one change of the whole, at path ``root``)
-    found = DeepDiff(a, b, verbose_level=2, threshold_to_diff_deeper=0)
-    keys: set[str] = set()
-    for kind in ("dictionary_item_added", "dictionary_item_removed", "values_changed",
-                 "type_changes", "iterable_item_added", "iterable_item_removed"):
-        for path in found.get(kind, {}):
-            keys.add(_top_key(path))
-    return tuple(ValueChange(k, a.get(k), b.get(k)) for k in sorted(keys))
-
-
-def _top_key(path: str) -> str:
-    """``root['lr']['x'][0]`` -> ``lr``."""
-    if not path.startswith("root["):
-        raise ValueError(f"unexpected deepdiff path {path!r}")
-    body = path[len("root["):]
-    quote = body[0]
-    if quote in "'\"":
-        return body[1:body.index(quote, 1)]
-    return body[:body.index("]")]
+    return tuple(ValueChange(k, a.get(k), b.get(k)) for k in sorted(changed_keys(a, b)))
 
 
 def _datasets(run: RunData) -> dict[str, Any]:

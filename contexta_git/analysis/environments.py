@@ -69,19 +69,35 @@ def normalized_packages(run: RunData) -> dict[str, str]:
     return {str(canonicalize_name(name)): str(version) for name, version in run.packages.items()}
 
 
-def _key(path: str) -> str:
-    """``root['torch']`` -> ``torch``."""
-    return path[len("root['"):-len("']")] if path.startswith("root['") else path
+def changed_keys(a: dict[str, Any], b: dict[str, Any]) -> set[str]:
+    """The top-level keys under which deepdiff finds a difference.
+
+    Keys come from deepdiff's structured paths (``view="tree"``, ``path(output_format=
+    "list")``), never from its path strings: a key may hold quotes, brackets or dots.
+    Threshold 0: always compare key by key (deepdiff otherwise reports two mappings that
+    share few keys as one change of the whole, at ``root``). NaN equals NaN here: a
+    param recorded as ``nan`` on both sides did not change.
+    """
+    from deepdiff import DeepDiff
+
+    found = DeepDiff(a, b, view="tree", threshold_to_diff_deeper=0, ignore_nan_inequality=True)
+    keys: set[str] = set()
+    for levels in found.values():
+        for level in levels:
+            path = level.path(output_format="list")
+            if path:
+                keys.add(str(path[0]))
+            else:  # a change of the whole (not expected between two dicts): every key
+                keys |= (set(a) ^ set(b)) | {k for k in set(a) & set(b) if a[k] != b[k]}
+    return keys
 
 
 def diff_environments(left: RunData, right: RunData) -> EnvironmentComparison:
-    from deepdiff import DeepDiff
-
     a, b = normalized_packages(left), normalized_packages(right)
-    found = DeepDiff(a, b, verbose_level=2, threshold_to_diff_deeper=0)  # key by key, always
-    added = sorted(_key(p) for p in found.get("dictionary_item_added", {}))
-    removed = sorted(_key(p) for p in found.get("dictionary_item_removed", {}))
-    changed = sorted(_key(p) for p in found.get("values_changed", {}))
+    keys = changed_keys(a, b)
+    added = sorted(k for k in keys if k not in a)
+    removed = sorted(k for k in keys if k not in b)
+    changed = sorted(k for k in keys if k in a and k in b)
     py_a = left.environment.get("python", {}).get("version")
     py_b = right.environment.get("python", {}).get("version")
     return EnvironmentComparison(

@@ -7,9 +7,9 @@ can later replace: filters and sorting only ever see summaries.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,10 +19,11 @@ from contexta_git.core.time import parse as parse_time
 from contexta_git.core.time import sort_key
 from contexta_git.store import index, quarantines
 from contexta_git.core import records
-from contexta_git.errors import InvalidValue
+from contexta_git.core.schema import RunProblem
+from contexta_git.errors import CorruptRun, InvalidValue
 from contexta_git.git.repo import View
 from contexta_git.core.names import RunId
-from contexta_git.store.runs import Runs
+from contexta_git.store.runs import Runs, read_records
 
 
 class RunSummary(NamedTuple):
@@ -63,78 +64,69 @@ class RunSummary(NamedTuple):
                 "metrics": self.metrics}
 
 
-def _loads(data: bytes | None, name: str) -> dict[str, Any]:
-    return records.loads(data, name) if data else {}
+class Listing(list[RunSummary]):
+    """The readable runs, as a list; ``skipped`` names every run folder that could not
+    be read (one unreadable run never breaks a listing: it is left out and named)."""
+
+    def __init__(self, found: Iterable[RunSummary] = (),
+                 skipped: Iterable[RunProblem] = ()) -> None:
+        super().__init__(found)
+        self.skipped: tuple[RunProblem, ...] = tuple(skipped)
+
+    def keep(self, found: Iterable[RunSummary]) -> Listing:
+        """Other runs (filtered, sorted), the same skipped folders."""
+        return Listing(found, self.skipped)
 
 
-def _head(data: bytes) -> dict[str, Any]:
-    """The top-level scalars of run.toml (status, times) without parsing its tables.
-
-    tomli-w writes every top-level scalar before the first table and escapes newlines
-    inside strings, so the text before the first ``\n[`` is TOML on its own; parsing
-    only that halves the cost of listing. Anything unexpected falls back to a full parse.
-    """
-    cut = data.find(b"\n[")
-    if cut > 0:
-        try:
-            return tomllib.loads(data[:cut].decode())
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            pass
-    return records.loads(data, records.RUN)
-
-
-_FILES = (records.RUN, "events.toml", "metrics.toml")
-
-
-def _summary(run_id: RunId, files: dict[str, bytes], detail: bool) -> RunSummary | None:
-    raw = files.get(records.RUN)
-    if not raw:
-        return None
-    head = records.loads(raw, records.RUN) if detail else _head(raw)
-    events_raw = files.get("events.toml")
-    keys: tuple[str, ...] = ()
-    quarantined = False
-    if events_raw and (detail or records.QUARANTINE_EVENT.encode() in events_raw):
-        events = _loads(events_raw, "events.toml").get("events", [])
-        keys = tuple(e.get("key", "") for e in events)
-        quarantined = bool(records.active_quarantines(events))
+def _summary(folder: str, docs: dict[str, Any]) -> RunSummary:
+    run_id = RunId.from_path(folder)
+    head = docs[records.RUN]
+    events = docs["events.toml"]
     metrics: dict[str, float] = {}
     by_stage: dict[str, dict[str, float]] = {}
-    if detail:
-        for m in _loads(files.get("metrics.toml"), "metrics.toml").get("metrics", []):
-            metrics[m["key"]] = m["value"]  # recorded order: the last value of a key wins
-            by_stage.setdefault(m.get("stage") or "", {})[m["key"]] = m["value"]
+    for m in docs["metrics.toml"]:
+        metrics[m["key"]] = m["value"]  # recorded order: the last value of a key wins
+        by_stage.setdefault(m.get("stage") or "", {})[m["key"]] = m["value"]
     return RunSummary(
         project=run_id.project, name=run_id.name, status=head.get("status", "unknown"),
         started_at=head.get("started_at"), ended_at=head.get("ended_at"),
-        quarantined=quarantined, event_keys=keys if detail else (),
-        metrics=metrics, stage_metrics=by_stage,
+        quarantined=bool(records.active_quarantines(events)),
+        event_keys=tuple(e["key"] for e in events), metrics=metrics, stage_metrics=by_stage,
         source_commit=(head.get("source") or {}).get("commit"),
-        patch_id=(head.get("tags") or {}).get("patch_id"))
+        patch_id=_text((head.get("tags") or {}).get("patch_id")))
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _read(view: View, folder: str) -> RunSummary | RunProblem:
+    """The summary of one run folder, or what makes it unreadable (see core/schema.py)."""
+    try:
+        return _summary(folder, read_records(view, folder))
+    except CorruptRun as exc:
+        return RunProblem.of(exc)
 
 
 def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunId] | None = None,
-                  *, detail: bool = False) -> list[RunSummary]:
+                  *, detail: bool = False) -> Listing:
     """Summaries of the runs of ``project`` (or of all projects, or exactly ``run_ids``)
-    at ``view``; ``detail`` also parses event keys and metrics.
+    at ``view``; ``detail`` also gives event keys and metrics. Run folders that cannot
+    be read are left out and named in the result's ``skipped``.
 
     Listing all runs goes through the tip-keyed index (index.py), which keeps detailed
-    summaries and re-parses only run folders whose tree changed; exact ``run_ids`` are
-    read directly, and without ``detail`` only the head of run.toml is parsed.
+    summaries and re-reads only run folders whose tree changed.
     """
     if run_ids is None:
-        if not detail:
-            lights = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project, _FILES)
-            return _with_ledgers(view, [light for light in lights if light is not None], project)
-        pairs = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project, _FILES,
-                                detail=True)
-        return _with_ledgers(view, [full for _light, full in pairs if full is not None], project)
-    names = _FILES if detail else _FILES[:2]
-    found: list[tuple[RunId, dict[str, bytes]]] = []
-    for run_id in run_ids:
-        found += [(run_id, files) for _, files in view.read_folders(run_id.path, 0, names)]
-    out = [_summary(run_id, files, detail) for run_id, files in found]
-    return _with_ledgers(view, [s for s in out if s is not None], project)
+        found: list[Any] = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project,
+                                           detail=detail)
+        if detail:
+            found = [full for _light, full in found]
+    else:
+        found = [_read(view, run_id.path) for run_id in run_ids if view.exists(run_id.path)]
+    readable = [s for s in found if isinstance(s, RunSummary)]
+    return Listing(_with_ledgers(view, readable, project),
+                   sorted((p for p in found if isinstance(p, RunProblem)), key=lambda p: p.folder))
 
 
 def _with_ledgers(view: View, found: list[RunSummary], project: str | None) -> list[RunSummary]:
@@ -157,16 +149,16 @@ def _with_ledgers(view: View, found: list[RunSummary], project: str | None) -> l
     return out
 
 
-SUMMARY_VERSION = 5  # bump when RunSummary or _summary changes: cached summaries are rebuilt
+SUMMARY_VERSION = 6  # bump when RunSummary or _summary changes: cached summaries are rebuilt
 
 
-def _split(run_id: RunId, files: dict[str, bytes]
-           ) -> tuple[RunSummary | None, RunSummary | None]:
+def _split(view: View, folder: str) -> tuple[RunSummary | RunProblem, RunSummary | RunProblem]:
     """The index's two halves of a run: what a plain listing shows, and the whole
-    summary (metrics, event keys) that filters, sorting and selection read."""
-    full = _summary(run_id, files, detail=True)
-    if full is None:  # a folder without run.toml is no run
-        return None, None
+    summary (metrics, event keys) that filters, sorting and selection read; an
+    unreadable folder is its problem in both."""
+    full = _read(view, folder)
+    if isinstance(full, RunProblem):
+        return full, full
     return full._replace(event_keys=(), metrics={}, stage_metrics={}), full
 
 
@@ -224,19 +216,22 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
               started_between: Sequence[str] | None = None, event: str | None = None,
               metric: str | MetricCondition | None = None, quarantined: bool | None = False,
               sort: str | None = None, descending: bool = True,
-              detail: bool = False) -> list[RunSummary]:
+              detail: bool = False) -> Listing:
     """Runs of ``project`` (or of all projects), oldest first, or by ``sort`` metric.
 
     ``quarantined``: False leaves quarantined runs out (the default), True keeps only
     them, None keeps both. ``metric`` is a condition like ``auc>=0.9`` on the latest
-    value of that metric. With ``sort``, runs without that metric are left out.
+    value of that metric. With ``sort``, runs without that metric (or whose value is NaN
+    or infinite, which no record should hold) are left out. Unreadable run folders are
+    never listed: the result's ``skipped`` names them.
     """
     window = window_of(started_between)
     condition = MetricCondition.parse(metric) if isinstance(metric, str) else metric
     view = runs.view()
     need = detail or bool(event or condition or sort)
     found = []
-    for summary in run_summaries(view, project, detail=need):
+    listed = run_summaries(view, project, detail=need)
+    for summary in listed:
         if status and summary.status != status:
             continue
         if quarantined is not None and summary.quarantined != quarantined:
@@ -250,6 +245,6 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
         found.append(summary)
     found.sort(key=lambda r: (sort_key(r.started_at), r.project, r.name))
     if sort:
-        found = [r for r in found if sort in r.metrics]
+        found = [r for r in found if math.isfinite(r.metrics.get(sort, math.nan))]
         found.sort(key=lambda r: r.metrics[sort], reverse=descending)
-    return found
+    return listed.keep(found)

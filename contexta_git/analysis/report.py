@@ -7,11 +7,11 @@ Each section is a small table of strings, so every format shows the same facts.
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from contexta_git.analysis.audit import audit_run
+from contexta_git.core import jsonout
 from contexta_git.core.records import RunData
 from contexta_git.store.runs import Runs
 
@@ -38,7 +38,7 @@ class SnapshotReport:
             for s in self.sections]}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2) + "\n"
+        return jsonout.dumps(self.to_dict()) + "\n"
 
     def to_markdown(self) -> str:
         lines = [f"# {self.title}", ""]
@@ -83,7 +83,7 @@ def _s(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
+        return jsonout.dumps(value, indent=None, sort_keys=True)
     return str(value)
 
 

@@ -3,20 +3,35 @@ unless asked; runs without the metric are skipped."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from contexta_git.core.time import sort_key
 from contexta_git.errors import ContextaError
 from contexta_git.analysis.listing import RunSummary, run_summaries
+from contexta_git.core.schema import RunProblem
 from contexta_git.core.names import check_key
 from contexta_git.store.runs import Runs
 
 
 class NoCandidate(ContextaError):
-    def __init__(self, metric: str, stage: str | None, considered: int, quarantined: int) -> None:
+    def __init__(self, metric: str, stage: str | None, considered: int, quarantined: int,
+                 skipped: Sequence[RunProblem] = ()) -> None:
         where = f" in stage {stage!r}" if stage else ""
         held = f" ({quarantined} quarantined run(s) left out)" if quarantined else ""
-        super().__init__(f"none of {considered} run(s) has metric {metric!r}{where}{held}")
+        bad = (f"; {len(skipped)} unreadable run(s) left out, first {skipped[0].message}"
+               if skipped else "")
+        super().__init__(f"none of {considered} run(s) has metric {metric!r}{where}{held}{bad}")
+
+
+@dataclass(frozen=True)
+class Best:
+    """The winner, its value, and the run folders that could not be read (left out)."""
+
+    ref: str
+    value: float
+    skipped: tuple[RunProblem, ...] = ()
 
 
 def select_best_run(runs: Runs, candidates: Sequence[str] | None, metric: str, *,
@@ -24,7 +39,16 @@ def select_best_run(runs: Runs, candidates: Sequence[str] | None, metric: str, *
                     include_quarantined: bool = False, project: str | None = None) -> str:
     """The ``run:p.n`` reference of the best of ``candidates`` (all runs of ``project``
     when None) by the latest value of ``metric`` (in ``stage_name``, or in any stage).
-    Ties go to the earlier run."""
+    Ties go to the earlier run; NaN and infinite values never win."""
+    return best_run(runs, candidates, metric, stage_name=stage_name,
+                    higher_is_better=higher_is_better, include_quarantined=include_quarantined,
+                    project=project).ref
+
+
+def best_run(runs: Runs, candidates: Sequence[str] | None, metric: str, *,
+             stage_name: str | None = None, higher_is_better: bool = True,
+             include_quarantined: bool = False, project: str | None = None) -> Best:
+    """``select_best_run``, with the winning value and the unreadable runs left out."""
     check_key(metric)
     view = runs.view()
     if candidates is None:
@@ -37,11 +61,12 @@ def select_best_run(runs: Runs, candidates: Sequence[str] | None, metric: str, *
     for summary in summaries:
         if summary.run_id in held:
             continue
-        values = summary.latest_metrics(stage_name)
-        if metric in values:
-            scored.append((values[metric], summary))
+        value = summary.latest_metrics(stage_name).get(metric, math.nan)
+        if math.isfinite(value):
+            scored.append((value, summary))
     if not scored:
-        raise NoCandidate(metric, stage_name, len(summaries), len(held))
+        raise NoCandidate(metric, stage_name, len(summaries), len(held), summaries.skipped)
     scored.sort(key=lambda pair: (sort_key(pair[1].started_at), pair[1].run_id))
     pick = max if higher_is_better else min
-    return pick(scored, key=lambda pair: pair[0])[1].ref
+    value, winner = pick(scored, key=lambda pair: pair[0])
+    return Best(winner.ref, value, summaries.skipped)

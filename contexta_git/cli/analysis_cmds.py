@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from contexta_git.cli.main import cli
-from contexta_git.cli.options import write_output, echo_json, json_option, project_option, runs_of
+from contexta_git.cli.options import (
+    echo_json, json_option, project_option, runs_of, warn_skipped, write_output,
+)
 from contexta_git.cli.text import echo
 
 
@@ -62,11 +64,12 @@ def audit(ctx: click.Context, run: str, project: str | None, as_json: bool) -> N
 def best(ctx: click.Context, metric: str, project: str | None, stage: str | None,
          lowest: bool, include_quarantined: bool) -> None:
     """Print the run with the best latest value of METRIC (highest unless --min)."""
-    from contexta_git.analysis.select import select_best_run
+    from contexta_git.analysis.select import best_run
 
-    echo(select_best_run(runs_of(ctx), None, metric, stage_name=stage,
-                         higher_is_better=not lowest,
-                         include_quarantined=include_quarantined, project=project))
+    found = best_run(runs_of(ctx), None, metric, stage_name=stage, higher_is_better=not lowest,
+                     include_quarantined=include_quarantined, project=project)
+    warn_skipped(found.skipped)
+    echo(found.ref)
 
 
 @cli.command()
@@ -109,6 +112,7 @@ def annotate(ctx: click.Context, started_between: tuple[str, str], event: str, m
     result = do_annotate(runs_of(ctx), event, started_between=started_between, message=message,
                          attributes=dict(inputs.pairs(attrs, "attribute")), level=level,
                          project=project)
+    warn_skipped(result.skipped)
     done = "annotated" if result.commit else "already annotated"
     echo(f"{done} {len(result.runs)} run(s) with {event}:")
     for ref in result.runs:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
@@ -21,9 +21,18 @@ def runs_of(ctx: click.Context) -> Any:
 
 
 def echo_json(value: Any) -> None:
-    import json
+    """Every --json output passes here: strict RFC 8259 JSON (core/jsonout.py)."""
+    from contexta_git.core.jsonout import dumps
 
-    click.echo(json.dumps(value, indent=2, sort_keys=False, default=str))
+    click.echo(dumps(value))
+
+
+def warn_skipped(problems: Iterable[Any]) -> None:
+    """One warning on stderr per unreadable run a listing left out (schema.RunProblem)."""
+    from contexta_git.cli.text import echo
+
+    for problem in problems:
+        echo(f"Warning: skipped {problem.message}", err=True)
 
 
 def write_output(path: str, text: str) -> None:

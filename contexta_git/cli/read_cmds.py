@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from contexta_git.cli.main import cli
-from contexta_git.cli.options import echo_json, json_option, project_option, runs_of
+from contexta_git.cli.options import echo_json, json_option, project_option, runs_of, warn_skipped
 
 
 @cli.command()
@@ -36,6 +36,7 @@ def runs(ctx: click.Context, project: str | None, status: str | None,
     found = list_runs(runs_of(ctx), project, status=status, started_between=started_between,
                       event=event, metric=metric, quarantined=keep, sort=sort,
                       descending=not lowest, detail=True)
+    warn_skipped(found.skipped)
     if not sort:
         found.reverse()
     if as_json:

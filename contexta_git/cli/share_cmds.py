@@ -48,6 +48,8 @@ def pull(ctx: click.Context, remote: str, as_json: bool) -> None:
     _removed(result)
     for note in result.notes:
         echo(f"  {note}")
+    for refused in result.refused:
+        echo(f"Warning: refused {refused.message} (not merged)", err=True)
     if result.tags:
         echo(f"New certificates: {', '.join(result.tags)}")
 

@@ -271,9 +271,16 @@ class RunData:
         return out
 
     @classmethod
-    def from_files(cls, files: Mapping[str, bytes]) -> RunData:
-        head = loads(files.get(RUN), RUN)
-        tables = {name: loads(files.get(name), name).get(t, []) for name, t in APPEND.items()}
+    def from_files(cls, files: Mapping[str, bytes], folder: str = "",
+                   subfolders: Iterable[str] = ()) -> RunData:
+        """The run held by the files of run folder ``folder`` (checked by schema.parse:
+        CorruptRun names the file and the problem when they cannot be read)."""
+        import copy
+
+        from contexta_git.core import schema
+
+        docs = schema.parse(folder, files, subfolders)
+        head = docs[RUN]
         known = {"project", "name", "status", "started_at", "ended_at", "params", "tags",
                  "notes", "source"}
         return cls(
@@ -286,12 +293,12 @@ class RunData:
             tags=head.get("tags", {}),
             notes=head.get("notes"),
             source=head.get("source", {}),
-            environment=loads(files.get(ENVIRONMENT), ENVIRONMENT),
-            stages=_build(Stage, loads(files.get(STAGES), STAGES).get("stages", [])),
-            metrics=_build(Metric, tables["metrics.toml"]),
-            events=_build(Event, tables["events.toml"]),
-            datasets=_build(Dataset, tables["datasets.toml"]),
-            artifacts=_build(Artifact, tables["artifacts.toml"]),
+            environment=copy.deepcopy(docs[ENVIRONMENT]),  # schema caches the parsed table
+            stages=_build(Stage, docs[STAGES]),
+            metrics=_build(Metric, docs["metrics.toml"]),
+            events=_build(Event, docs["events.toml"]),
+            datasets=_build(Dataset, docs["datasets.toml"]),
+            artifacts=_build(Artifact, docs["artifacts.toml"]),
             lockfile=files.get(LOCK),
             extra={k: v for k, v in head.items() if k not in known},
         )

@@ -71,6 +71,17 @@ class View:
         return {str(e.name): _data(self._repo, e.id) for e in tree
                 if e.type_str == "blob" and (wanted is None or e.name in wanted)}
 
+    def folder(self, path: str, names: Iterable[str]) -> tuple[dict[str, bytes], list[str]]:
+        """One lookup for a run folder: the contents of its files among ``names``, and the
+        names of the folders inside it."""
+        tree = self._entry(path)
+        if not isinstance(tree, pygit2.Tree):
+            return {}, []
+        wanted = set(names)
+        files = {str(e.name): _data(self._repo, e.id) for e in tree
+                 if e.type_str == "blob" and e.name in wanted}
+        return files, [str(e.name) for e in tree if e.type_str == "tree"]
+
     def subtrees(self, path: str) -> list[tuple[str, str]]:
         """(name, tree id) of each folder directly inside ``path``."""
         tree = self._tree if not path else self._entry(path)
@@ -211,7 +222,7 @@ class BranchWriter:
 
     def _new_commit(self, base: pygit2.Tree | None, changes: Mapping[str, bytes | None],
                     parents: list[str], message: str,
-                    trailers: Mapping[str, str] | None) -> str | None:
+                    trailers: Mapping[str, str] | None, *, always: bool = False) -> str | None:
         """Write blobs, trees and a commit for ``changes`` on ``base`` (None: no change).
 
         OS errors (read-only repository, no space, a file-size limit) become one
@@ -221,7 +232,7 @@ class BranchWriter:
             text += "\n" + "".join(f"{k}: {redact_text(v)}\n" for k, v in trailers.items())
         try:
             tree = self._write_tree(base, _nest(changes))
-            if base is not None and tree == base.id and len(parents) < 2:
+            if base is not None and tree == base.id and not always:
                 return None
             signature = self.signature()
             oids = [pygit2.Oid(hex=p) for p in parents]
@@ -305,13 +316,17 @@ class BranchWriter:
         resolve: Callable[[View, View, View, set[str], set[str]], Mapping[str, bytes | None]],
         message: str | Callable[[], str],
         trailers: Mapping[str, str] | None = None,
+        *,
+        fast_forward: bool = True,
     ) -> tuple[str | None, str]:
         """Merge commit ``theirs`` into the runs branch; returns (new tip, how).
 
         ``how`` is ``up-to-date``, ``fast-forward`` or ``merge``. A real merge writes a
         commit with two parents (ours, theirs) whose tree is ours plus what ``resolve``
         returns for (base, ours, theirs, paths changed on ours, paths changed on theirs).
-        ``message`` may be a callable, asked after ``resolve``.
+        ``message`` may be a callable, asked after ``resolve``. ``fast_forward=False``
+        merges even when the tip could simply move to ``theirs`` (so that ``resolve`` can
+        leave something of theirs out); with no tip yet, the commit's only parent is theirs.
         """
         if self.view(theirs).read("FORMAT") is None:
             raise ForeignBranch(theirs)
@@ -320,14 +335,17 @@ class BranchWriter:
             base = self.merge_base(tip, theirs) if tip else None
             if tip == theirs or (tip and base == theirs):
                 return Step(None, (tip, "up-to-date"))
-            if tip is None or base == tip:
+            if fast_forward and (tip is None or base == tip):
                 return Step(theirs, (theirs, "fast-forward"))
             ours_view, theirs_view = self.view(tip), self.view(theirs)
             changes = resolve(View(self.repo, base, self.common_dir), ours_view, theirs_view,
-                              self.changed_paths(base, tip), self.changed_paths(base, theirs))
+                              self.changed_paths(base, tip) if tip else set(),
+                              self.changed_paths(base, theirs))
             subject = message() if callable(message) else message
-            oid = self._new_commit(ours_view._tree, changes, [tip, theirs], subject, trailers)
-            assert oid is not None  # a two-parent commit is always written
+            parents = [c for c in (tip, theirs) if c]
+            oid = self._new_commit(ours_view._tree, changes, parents, subject, trailers,
+                                   always=True)
+            assert oid is not None
             return Step(oid, (oid, "merge"))
 
         return cast("tuple[str | None, str]", self._transact(attempt, f"merge {theirs[:12]}"))

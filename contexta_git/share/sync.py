@@ -18,11 +18,12 @@ import subprocess
 from dataclasses import dataclass
 
 from contexta_git.core import records
+from contexta_git.core.schema import RunProblem
 from contexta_git.errors import ContextaError
 from contexta_git.git.repo import GitStore, View, git
 from contexta_git.store.merge import Resolution, resolve, run_folder, run_ref
 from contexta_git.core.names import BRANCH, CERT_TAG_PREFIX
-from contexta_git.store.runs import Runs
+from contexta_git.store.runs import Runs, problem
 
 RUNS_REFSPEC = f"{BRANCH}:{BRANCH}"
 TAGS_REFSPEC = f"{CERT_TAG_PREFIX}*:{CERT_TAG_PREFIX}*"
@@ -59,6 +60,7 @@ class PullResult:
     tags: tuple[str, ...] = ()  # certificate tags fetched
     removed: tuple[str, ...] = ()  # runs of ours the incoming history deleted (rm)
     previous: str | None = None  # the tip before the pull: it still holds what was removed
+    refused: tuple[RunProblem, ...] = ()  # incoming runs that cannot be read: not merged
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def pull(runs: Runs, remote: str = "origin") -> PullResult:
     return PullResult(remote, how, tip, tuple(sorted(result.added)), tuple(sorted(result.merged)),
                       tuple(sorted(result.kept)), tuple(result.notes),
                       tuple(sorted(_cert_tags(store) - known_tags)),
-                      tuple(sorted(result.removed)), previous)
+                      tuple(sorted(result.removed)), previous, tuple(result.refused))
 
 
 def merge_runs(store: GitStore, theirs: str, label: str) -> tuple[str | None, str, Resolution]:
@@ -124,7 +126,8 @@ def merge_runs(store: GitStore, theirs: str, label: str) -> tuple[str | None, st
     old = store.tip()
     before = store.view(old) if old else None
     tip, how = store.merge(theirs, build, lambda: _describe(label, result),
-                           {"Contexta-Merge": f"{label} {theirs}"})
+                           {"Contexta-Merge": f"{label} {theirs}"},
+                           fast_forward=not _brings_unreadable(store, old, theirs))
     if how == "fast-forward":
         result = _fast_forwarded(store, before, old, theirs)
     return tip, how, result
@@ -197,7 +200,18 @@ def _fast_forwarded(store: GitStore, before: View | None, old: str | None,
     return out
 
 
+def _brings_unreadable(store: GitStore, old: str | None, theirs: str) -> bool:
+    """Whether a fast-forward to ``theirs`` would bring a run that cannot be read (then
+    pull merges instead, and the resolver refuses that run)."""
+    if old is not None and store.merge_base(old, theirs) != old:
+        return False  # no fast-forward possible: the resolver sees every incoming run
+    view = store.view(theirs)
+    folders = {f for f in map(run_folder, store.changed_paths(old, theirs)) if f}
+    return any(view.names(f) and problem(view, f) for f in folders)
+
+
 def _describe(remote: str, result: Resolution) -> str:
     removed = f", {len(result.removed)} removed" if result.removed else ""
+    refused = f", {len(result.refused)} refused (unreadable)" if result.refused else ""
     return (f"merge runs from {remote}: {len(result.added)} new, {len(result.merged)} merged"
-            f"{removed}")
+            f"{removed}{refused}")

@@ -23,28 +23,26 @@ from typing import Any
 
 from contexta_git.core.files import write_atomic
 from contexta_git.git.repo import View
-from contexta_git.core.names import RunId
 
 FORMAT = 2
-#: summarize(run_id, files) -> (light, detail)
-Summarize = Callable[[RunId, dict[str, bytes]], tuple[Any, Any]]
+#: summarize(view, run folder path) -> (light, detail); it reads the folder itself and
+#: decides what an unreadable folder (a bad name, a corrupt file) summarises to
+Summarize = Callable[[View, str], tuple[Any, Any]]
 
 
 def summaries(view: View, summarize: Summarize, name: str, version: int,
-              project: str | None = None, files: tuple[str, ...] | None = None,
-              detail: bool = False) -> list[Any]:
-    """The light summaries of every run at ``view`` (of one project, or all), or
-    ``(light, detail)`` pairs with ``detail``. ``files`` names the files of a run
-    folder that ``summarize`` reads (default: all)."""
+              project: str | None = None, detail: bool = False) -> list[Any]:
+    """The light summaries of every run folder at ``view`` (of one project, or all), or
+    ``(light, detail)`` pairs with ``detail``."""
     tip = view.commit_id
     if tip is None:
         return []
     with _no_gc():
-        return _summaries(view, summarize, name, version, project, files, detail, tip)
+        return _summaries(view, summarize, name, version, project, detail, tip)
 
 
 def _summaries(view: View, summarize: Summarize, name: str, version: int, project: str | None,
-               files: tuple[str, ...] | None, detail: bool, tip: str) -> list[Any]:
+               detail: bool, tip: str) -> list[Any]:
     base = view.common_dir / "contexta"
     stamp = (FORMAT, name, version)
     light = _load(base / f"index-{name}.pickle", stamp)
@@ -52,7 +50,7 @@ def _summaries(view: View, summarize: Summarize, name: str, version: int, projec
     if light.get("tip") != tip or (detail and extra.get("tip") != tip):
         if not detail:  # a refresh reuses the old entries of both halves
             extra = _load(base / f"index-{name}-detail.pickle", stamp)
-        light, extra = _refresh(view, light, extra, summarize, stamp, tip, files)
+        light, extra = _refresh(view, light, extra, summarize, stamp, tip)
         _save(base / f"index-{name}.pickle", light)
         _save(base / f"index-{name}-detail.pickle", extra)
     details = extra.get("runs", {})
@@ -66,8 +64,7 @@ def _summaries(view: View, summarize: Summarize, name: str, version: int, projec
 
 
 def _refresh(view: View, light: dict[str, Any], extra: dict[str, Any], summarize: Summarize,
-             stamp: tuple[Any, ...], tip: str, files: tuple[str, ...] | None
-             ) -> tuple[dict[str, Any], dict[str, Any]]:
+             stamp: tuple[Any, ...], tip: str) -> tuple[dict[str, Any], dict[str, Any]]:
     old_shards = light.get("shards", {}) if light.get("stamp") == stamp else {}
     old_detail = extra.get("runs", {}) if extra.get("stamp") == stamp else {}
     shards: dict[tuple[str, str], tuple[str, dict[str, tuple[str, Any]]]] = {}
@@ -88,8 +85,7 @@ def _refresh(view: View, light: dict[str, Any], extra: dict[str, Any], summarize
                 if old and old[0] == run_tid and cached and cached[0] == run_tid:
                     members[run], details[(project, run)] = old, cached
                     continue
-                run_id = RunId(project, run)
-                made, detail = summarize(run_id, view.files(run_id.path, files))
+                made, detail = summarize(view, f"{base}/{shard}/{run}")
                 members[run], details[(project, run)] = (run_tid, made), (run_tid, detail)
             shards[key] = (shard_tid, members)
     return ({"stamp": stamp, "tip": tip, "shards": shards},

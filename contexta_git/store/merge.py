@@ -15,6 +15,9 @@ Rules, per path changed since the merge base:
 - a run deleted (``rm``) on one side and changed on the other is kept whole, with the
   changes, and reported in the notes; one deleted on theirs and unchanged on ours is
   removed, and reported as removed;
+- a run folder that theirs changed and that cannot be read there (core/schema.py) is
+  refused: nothing of it is merged, ours stays as it was, and ``refused`` names it; one
+  that cannot be read on our side is left as it is, and the notes say so;
 - a run created on both sides since the merge base is the same run only when both say it
   started at the same moment (a script re-run on two clones); otherwise these are two
   runs that happen to share a name: the one that started first keeps it, the other is
@@ -34,8 +37,10 @@ from typing import Any
 from contexta_git.core.time import sort_key
 from contexta_git.core import records
 from contexta_git.core.names import MAX_NAME, RunId
+from contexta_git.core.schema import RunProblem
 from contexta_git.git.repo import View
 from contexta_git.store import quarantines
+from contexta_git.store.runs import problem
 
 RUNNING = "running"
 
@@ -51,6 +56,7 @@ class Resolution:
     removed: set[str] = field(default_factory=set)  # runs of ours the other side deleted
     notes: list[str] = field(default_factory=list)
     placed: set[str] = field(default_factory=set)  # run folders already written whole
+    refused: list[RunProblem] = field(default_factory=list)  # unreadable there: not merged
 
 
 def run_folder(path: str) -> str | None:
@@ -82,6 +88,12 @@ def _resolve_run(folder: str, base: View, ours: View, theirs: View, ours_changed
     mine = {p for p in ours_changed if p.startswith(prefix)}
     other = {p for p in theirs_changed if p.startswith(prefix)}
     if not other:
+        return
+    if theirs.names(folder) and (bad := problem(theirs, folder)) is not None:
+        out.refused.append(bad)
+        return
+    if ours.names(folder) and (bad := problem(ours, folder)) is not None:
+        out.notes.append(f"not merged: {bad.message} on this side (rm it, then pull again)")
         return
     head = f"{folder}/{records.RUN}"
     in_base, in_ours, in_theirs = base.exists(head), ours.exists(head), theirs.exists(head)

@@ -17,7 +17,7 @@ from typing import Any
 
 from contexta_git.core import records
 from contexta_git.core.names import RunId, project_path
-from contexta_git.errors import InvalidName
+from contexta_git.errors import ContextaError, InvalidName
 from contexta_git.git.repo import View
 
 EVENTS = "events.toml"
@@ -35,9 +35,12 @@ def is_ledger(path: str) -> bool:
             and parts[3].endswith(".toml"))
 
 
-def marks(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The quarantine and release events among ``entries``."""
-    return [e for e in entries if e.get("key") in KEYS]
+def marks(entries: Any) -> list[dict[str, Any]]:
+    """The quarantine and release events among ``entries`` (nothing that is not a table)."""
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, dict) and e.get("key") in KEYS
+            and isinstance(e.get("id"), str)]
 
 
 def with_ledger(view: View, run: RunId, files: Mapping[str, bytes]) -> dict[str, bytes]:
@@ -85,7 +88,10 @@ def _in_force(view: View, run: RunId, ledger: bytes | None) -> dict[str, str]:
 def preserve(view: View, run: RunId) -> dict[str, bytes]:
     """The ledger change that keeps a run's quarantine events once its folder is gone
     (runs recorded before ledgers hold them only in ``events.toml``)."""
-    events = records.loads(view.read(f"{run.path}/{EVENTS}"), EVENTS).get(TABLE, [])
+    try:
+        events = records.loads(view.read(f"{run.path}/{EVENTS}"), EVENTS).get(TABLE, [])
+    except ContextaError:  # an unreadable events.toml holds no quarantine anyone could read
+        events = []
     path = ledger_path(run)
     updated = records.append(view.read(path), TABLE, marks(events))
     return {path: updated} if updated is not None else {}

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 from typing import Any
 
-from contexta_git.core import records
+from contexta_git.core import records, schema
 from contexta_git.core.time import now
-from contexta_git.errors import AmbiguousRun, InvalidName, RunExists, RunNotFound
+from contexta_git.errors import (
+    AmbiguousRun, CorruptRun, InvalidName, InvalidValue, RunExists, RunNotFound,
+)
 from contexta_git.git.repo import GitStore, View
 from contexta_git.core.names import RunId, project_path
 from contexta_git.store import quarantines
@@ -69,11 +71,17 @@ class Runs:
         return (view or self.view()).exists(f"{run.path}/{records.RUN}")
 
     def get(self, run: RunId, at: str | None = None) -> records.RunData:
+        """Everything recorded for ``run``, its quarantine ledger included; CorruptRun
+        names the file and the problem when its folder cannot be read."""
         view = self.view(at)
-        files = view.files(run.path)
-        if records.RUN not in files:
+        if not view.exists(run.path):
             raise RunNotFound(run.ref, self._suggest(run.name))
-        return records.RunData.from_files(quarantines.with_ledger(view, run, files))
+        data = read_run(view, run.path)  # checked first: a corrupt folder is named as it is
+        if view.exists(quarantines.ledger_path(run)):
+            files, subfolders = view.folder(run.path, schema.RECORD_FILES)
+            data = records.RunData.from_files(quarantines.with_ledger(view, run, files),
+                                              run.path, subfolders)
+        return data
 
     def projects(self, view: View | None = None) -> list[str]:
         return sorted((view or self.view()).names("projects"))
@@ -82,9 +90,13 @@ class Runs:
         view = view or self.view()
         found: list[RunId] = []
         for name in [project] if project else self.projects(view):
-            base = f"{project_path(name)}/runs"
-            found.extend(RunId(name, run) for sub in view.names(base)
-                         for run in view.names(f"{base}/{sub}"))
+            base = f"projects/{name}/runs"
+            for sub in view.names(base):
+                for run in view.names(f"{base}/{sub}"):
+                    try:
+                        found.append(schema.check_folder(f"{base}/{sub}/{run}"))
+                    except CorruptRun:  # an unreadable folder is no run to list or suggest
+                        continue
         return sorted(found)
 
     def resolve(self, text: str, project: str | None = None) -> RunId:
@@ -93,9 +105,13 @@ class Runs:
         Every reading is checked, one lookup each (a run's path follows from its
         project and name): ``bert.v2`` may be run ``v2`` of project ``bert`` or a run
         named ``bert.v2``; when both exist the reference is ambiguous, unless ``project``
-        was given, which then decides.
+        was given, which then decides. A run folder's path on the branch (as warnings
+        print it) names that folder; a name no run answers to but an unreadable folder
+        holds (an invalid name, the wrong shard) raises CorruptRun naming it.
         """
         view = self.view()
+        if text.startswith("projects/"):
+            return _folder(view, text)
         explicit = text.startswith("run:")
         body = text[4:] if explicit else text
         readings: list[tuple[str, str]] = []
@@ -118,6 +134,10 @@ class Runs:
             return found[0]
         if len(found) > 1:
             raise AmbiguousRun(text, [r.ref for r in found])
+        for project_name, name in readings:
+            for folder in _folders_named(view, project_name, name):
+                if (found_problem := problem(view, folder)) is not None:
+                    raise CorruptRun(*found_problem)
         raise RunNotFound(text, self._suggest(body, view))
 
     def _suggest(self, name: str, view: View | None = None) -> list[str]:
@@ -125,6 +145,50 @@ class Runs:
         by_name = {r.name: r.ref for r in ids} | {r.id: r.ref for r in ids}
         close = difflib.get_close_matches(name, list(by_name), n=3, cutoff=0.6)
         return sorted({by_name[c] for c in close})
+
+
+def read_run(view: View, folder: str) -> records.RunData:
+    """The run in ``folder`` at ``view``; CorruptRun when it cannot be read."""
+    files, subfolders = view.folder(folder, schema.RECORD_FILES)
+    return records.RunData.from_files(files, folder, subfolders)
+
+
+def read_records(view: View, folder: str) -> dict[str, Any]:
+    """The parsed, checked record files of ``folder`` (schema.parse); CorruptRun else."""
+    return schema.parse(folder, *view.folder(folder, schema.PARSED))
+
+
+def problem(view: View, folder: str) -> schema.RunProblem | None:
+    """What makes the run folder ``folder`` unreadable at ``view``, or None."""
+    try:
+        read_records(view, folder)
+    except CorruptRun as exc:
+        return schema.RunProblem.of(exc)
+    return None
+
+
+def _folder(view: View, path: str) -> RunId:
+    """The run of a folder path (or of a record file's path, as a warning names it);
+    RunNotFound when there is no such folder."""
+    path = path.rstrip("/")
+    parent, _, leaf = path.rpartition("/")
+    if path.count("/") == 5 and leaf in schema.RECORD_FILES:
+        path = parent
+    parts = path.split("/")
+    if len(parts) != 5 or parts[2] != "runs" or "" in parts:
+        raise InvalidValue(f"{path!r} is not a run folder (projects/<project>/runs/<shard>/<run>)")
+    if not view.names(path):
+        raise RunNotFound(path)
+    return schema.check_folder(path)
+
+
+def _folders_named(view: View, project: str, name: str) -> list[str]:
+    """Folders called ``name`` in any shard of ``project``."""
+    if "/" in f"{project}{name}" or {project, name} & {"", ".", ".."}:
+        return []
+    base = f"projects/{project}/runs"
+    return [f"{base}/{sub}/{name}" for sub in view.names(base)
+            if view.exists(f"{base}/{sub}/{name}")]
 
 
 def _valid(project: str, name: str) -> bool:
@@ -154,6 +218,8 @@ def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
         if not view.exists(project_file) and project_file not in out:
             out[project_file] = records.dumps({"name": run.project, "created_at": now()})
         current = functools.partial(_current, view, out, path)
+        if exists:  # CorruptRun: never build on what cannot be read
+            schema.check_head(path, {n: current(n) for n in (records.RUN, records.STAGES)})
 
         if change.header or not exists:
             base = current(records.RUN)
@@ -164,6 +230,8 @@ def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
         if change.stages:
             out[f"{path}/{records.STAGES}"] = records.upsert_stages(
                 current(records.STAGES), change.stages)
+        written = {n: out.get(f"{path}/{n}") for n in (records.RUN, records.STAGES)}
+        schema.check_write(path, written, change.appends)  # never write what cannot be read
         for filename, entries in change.appends.items():
             table = records.APPEND[filename]
             known: set[str] | None = set() if change.fresh_ids else None

@@ -8,6 +8,7 @@ from contexta_git.store import index
 from contexta_git.core.names import RunId
 from contexta_git.record.oneshot import record
 from contexta_git.core.records import RunData
+from contexta_git.git.repo import View
 from contexta_git.store.runs import Runs
 
 from tests.conftest import git
@@ -24,9 +25,10 @@ class Counting:
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    def __call__(self, run_id: RunId, files: dict[str, bytes]) -> tuple[str, float]:
+    def __call__(self, view: View, folder: str) -> tuple[str, float]:
+        run_id = RunId.from_path(folder)
         self.seen.append(run_id.id)
-        return run_id.id, RunData.from_files(files).latest_metrics()["acc"]
+        return run_id.id, RunData.from_files(view.files(folder), folder).latest_metrics()["acc"]
 
 
 def detail_of(runs: Runs) -> list[tuple[str, float]]:

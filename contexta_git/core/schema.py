@@ -1,0 +1,256 @@
+"""What a readable run folder holds, checked in one place for every reader.
+
+Every reader of a run (``show`` and the commands built on ``Runs.get``, the listing and
+its index, ``pull`` looking at incoming runs) turns a folder's bytes into parsed records
+through :func:`parse`. A folder that fails any check here is *unreadable*: readers
+of one run raise :class:`CorruptRun` naming the file and the problem; listings skip it
+and report a :class:`RunProblem`; ``pull`` refuses it. Nothing else parses record files
+of the read side, so no reader can crash (or disagree) on a run another one accepts.
+
+The checks are the types the read model relies on: a run folder at
+``projects/<project>/runs/<shard>/<run>`` with valid names and the right shard; every
+record file a UTF-8 TOML file (not a folder); ``status`` a string; times RFC 3339
+strings; tables where tables are read; every entry of an append-only file a table with
+its required fields of the right type; metric values numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
+
+from contexta_git.core import names
+from contexta_git.core.records import APPEND, ENVIRONMENT, LOCK, RUN, STAGES
+from contexta_git.errors import CorruptRun, InvalidName, InvalidValue
+
+#: the record files parsed by every reader, and every file a reader looks at
+PARSED = (RUN, STAGES, *APPEND, ENVIRONMENT)
+RECORD_FILES = (*PARSED, LOCK)
+
+
+class RunProblem(NamedTuple):
+    """One unreadable run folder, as data: where, which file (or None), and why."""
+
+    folder: str
+    file: str | None
+    reason: str
+
+    @property
+    def path(self) -> str:
+        return "/".join(part for part in (self.folder, self.file) if part)
+
+    @property
+    def message(self) -> str:
+        return str(CorruptRun(*self))
+
+    @classmethod
+    def of(cls, exc: CorruptRun) -> RunProblem:
+        return cls(exc.folder, exc.file, exc.reason)
+
+
+def check_folder(folder: str) -> names.RunId:
+    """The run a folder path holds: ``projects/<p>/runs/<shard>/<run>``, names valid and
+    the shard the one its name hashes to (else readers would never find it)."""
+    parts = folder.split("/")
+    if len(parts) != 5 or parts[0] != "projects" or parts[2] != "runs":
+        raise CorruptRun(folder, None, "not a run folder (projects/<project>/runs/<shard>/<run>)")
+    try:
+        run = names.RunId(parts[1], parts[4])
+    except InvalidName as exc:
+        raise CorruptRun(folder, None, str(exc)) from None
+    if parts[3] != names.shard(run.name):
+        raise CorruptRun(folder, None, f"run {run.name!r} belongs in shard "
+                                       f"{names.shard(run.name)!r}, not {parts[3]!r}")
+    return run
+
+
+def parse(folder: str, files: Mapping[str, bytes], subfolders: Iterable[str] = ()
+          ) -> dict[str, Any]:
+    """The parsed, checked record files of the run folder ``folder``: ``{RUN: table,
+    STAGES: [stage], "metrics.toml": [entry], ..., ENVIRONMENT: table}``.
+
+    ``files`` holds the folder's files (at least those of :data:`PARSED` it has);
+    ``subfolders`` the names of folders inside it; an empty ``folder`` (files from
+    elsewhere) skips the checks of the folder's path. Raises CorruptRun on the first problem.
+    """
+    run = check_folder(folder) if folder else None
+    for name in subfolders:
+        if name in RECORD_FILES:
+            raise CorruptRun(folder, name, "is a folder, not a file")
+    if RUN not in files:
+        raise CorruptRun(folder, None, f"holds no {RUN}")
+    head = _toml(folder, RUN, files[RUN])
+    _fields(folder, RUN, "", head, _HEAD, ())
+    for key, expected in (("project", run.project), ("name", run.name)) if run else ():
+        if key in head and head[key] != expected:
+            raise CorruptRun(folder, RUN, f"{key} is {head[key]!r} but the folder is {expected!r}")
+        head.setdefault(key, expected)
+    docs: dict[str, Any] = {RUN: head}
+    docs[STAGES] = _entries(folder, STAGES, "stages", files.get(STAGES))
+    for filename, table in APPEND.items():
+        docs[filename] = _entries(folder, filename, table, files.get(filename))
+    data = files.get(ENVIRONMENT)
+    environment = _environment(data) if data else {}
+    if isinstance(environment, str):
+        raise CorruptRun(folder, ENVIRONMENT, environment)
+    docs[ENVIRONMENT] = environment
+    return docs
+
+
+def check_head(folder: str, files: Mapping[str, bytes | None]) -> None:
+    """Check run.toml and stages.toml alone (``files`` may lack either): what a write
+    rewrites, so a write never builds on (or leaves) a header it cannot read."""
+    if data := files.get(RUN):
+        _fields(folder, RUN, "", _toml(folder, RUN, data), _HEAD, ())
+    _entries(folder, STAGES, "stages", files.get(STAGES))
+
+
+def check_write(folder: str, files: Mapping[str, bytes | None],
+                appends: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
+    """Refuse a write that would leave ``folder`` unreadable: ``files`` are run.toml and
+    stages.toml as the write leaves them, ``appends`` the new entries per append-only
+    file. InvalidValue names the field."""
+    try:
+        check_head(folder, files)
+        for filename, rows in appends.items():
+            schema, required = _ROWS[APPEND[filename]]
+            for row in rows:
+                entry = {k: v for k, v in row.items() if v is not None}
+                _fields(folder, filename, "", entry, schema, required)
+    except CorruptRun as exc:
+        raise InvalidValue(f"cannot record {exc.file}: {exc.reason}") from None
+
+
+# -- the checks ---------------------------------------------------------------------------
+Check = Callable[[Any], str | None]  # a problem with the value, or None
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return f"a TOML date-time ({value.isoformat()}), not a quoted string"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, str) else f"must be a string, got {_shown(value)}"
+
+
+def _integer(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    return None if ok else f"must be an integer, got {_shown(value)}"
+
+
+def _number(value: Any) -> str | None:
+    """A number; NaN and infinities are numbers (recording refuses them, but a record that
+    holds one is readable: the gate fails it and ``best`` never picks it)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return None if ok else f"must be a number, got {_shown(value)}"
+
+
+def _scalar(value: Any) -> str | None:
+    ok = isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    return None if ok else f"must be a string or a number, got {_shown(value)}"
+
+
+def _table(value: Any) -> str | None:
+    return None if isinstance(value, dict) else f"must be a table, got {_shown(value)}"
+
+
+def _flag(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false, got {_shown(value)}"
+
+
+def _moment(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"must be an RFC 3339 date-time string, got {_shown(value)}"
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return f"must be an RFC 3339 date-time, got {_shown(value)}"
+    return None
+
+
+Schema = dict[str, Check]
+_HEAD: Schema = {"project": _text, "name": _text, "status": _text, "started_at": _moment,
+                 "ended_at": _moment, "params": _table, "tags": _table, "notes": _text,
+                 "source": _table}
+_SOURCE: Schema = {"commit": _text, "branch": _text, "dirty": _flag, "diff_sha256": _text,
+                   "remote": _text}
+_ROWS: dict[str, tuple[Schema, tuple[str, ...]]] = {  # per table: field checks, required fields
+    "stages": ({"name": _text, "status": _text, "started_at": _text, "ended_at": _text,
+                "order": _integer}, ("name",)),
+    "metrics": ({"id": _text, "key": _text, "value": _number, "stage": _text, "step": _integer,
+                 "observed_at": _text}, ("id", "key", "value")),
+    "events": ({"id": _text, "key": _text, "message": _text, "level": _text,
+                "attributes": _table, "observed_at": _text, "stage": _text}, ("id", "key")),
+    "datasets": ({"id": _text, "name": _text, "version": _scalar, "digest": _text,
+                  "source": _text, "split": _text, "rows": _integer, "path": _text,
+                  "sha256": _text, "git_blob": _text, "size": _integer}, ("id", "name")),
+    "artifacts": ({"id": _text, "name": _text, "path": _text, "kind": _text, "sha256": _text,
+                   "size": _integer}, ("id", "name")),
+}
+
+
+def _fields(folder: str, file: str, where: str, row: Mapping[str, Any], schema: Schema,
+            required: tuple[str, ...]) -> None:
+    for key in required:
+        if key not in row:
+            raise CorruptRun(folder, file, f"{where}no {key}")
+    for key, check in schema.items():
+        if key in row and (problem := check(row[key])):
+            raise CorruptRun(folder, file, f"{where}{key} {problem}")
+    if file == RUN:
+        for key, check in _SOURCE.items():
+            value = row.get("source", {}).get(key)
+            if value is not None and (problem := check(value)):
+                raise CorruptRun(folder, file, f"source.{key} {problem}")
+
+
+def _toml(folder: str, file: str, data: bytes) -> dict[str, Any]:
+    try:
+        return tomllib.loads(data.decode())
+    except UnicodeDecodeError as exc:
+        raise CorruptRun(folder, file, f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset "
+                                       f"{exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CorruptRun(folder, file, f"not valid TOML: {exc}") from None
+
+
+def _entries(folder: str, file: str, table: str, data: bytes | None) -> list[dict[str, Any]]:
+    if not data:
+        return []
+    rows = _toml(folder, file, data).get(table, [])
+    if not isinstance(rows, list):
+        raise CorruptRun(folder, file, f"{table} must be an array of tables, got {_shown(rows)}")
+    schema, required = _ROWS[table]
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row, dict):
+            raise CorruptRun(folder, file, f"entry {number} must be a table, got {_shown(row)}")
+        _fields(folder, file, f"entry {number}: ", row, schema, required)
+    return rows
+
+
+@functools.lru_cache(maxsize=64)
+def _environment(data: bytes) -> dict[str, Any] | str:
+    """The parsed environment, or what is wrong with it. Cached by content: most runs of
+    a project share one environment blob, so a listing checks each only once."""
+    try:
+        env = _toml("", ENVIRONMENT, data)
+    except CorruptRun as exc:
+        return exc.reason
+    python = env.get("python", {})
+    checks = [("python", _table(python)), ("platform", _text(env.get("platform", ""))),
+              ("packages", _table(env.get("packages", {})))]
+    if isinstance(python, dict):
+        checks.append(("python.version", _text(python.get("version", ""))))
+    for key, problem in checks:
+        if problem:
+            return f"{key} {problem}"
+    for name, version in env.get("packages", {}).items():
+        if problem := _scalar(version):
+            return f"packages[{name!r}] {problem}"
+    return env
