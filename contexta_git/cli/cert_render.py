@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from contexta_git.release.gate import GateResult
@@ -32,16 +33,22 @@ def verification_lines(results: Sequence[Verification]) -> None:
     if not results:
         out.print("No certificates to verify.")
     for r in results:
+        tag = escape(r.tag)
         if r.ok:
             doc = r.certificate
-            out.print(f"[green]VALID[/] {r.tag}: {doc['run']['ref']} {doc['decision']}, "
-                      f"signed by {r.signer}, commit {(r.commit or '')[:12]}")
+            what = escape(f"{doc['run']['ref']} {doc['decision']}, signed by {r.signer}, "
+                          f"commit {(r.commit or '')[:12]}")
+            if r.deliverable:
+                out.print(f"[green]VALID[/] {tag}: {what}")
+            else:
+                out.print(f"[bold red]NOT DELIVERABLE[/] {tag}: authentic ({what}), but its "
+                          f"decision is {escape(str(r.decision))}: it does not allow delivery")
         else:
-            out.print(f"[bold red]INVALID[/] {r.tag}:")
+            out.print(f"[bold red]INVALID[/] {tag}:")
             for problem in r.problems:
-                out.print(f"  - {problem}")
+                out.print(f"  - {escape(problem)}")
         for warning in r.warnings:
-            out.print(f"  [yellow]warning[/]: {warning}")
+            out.print(f"  [yellow]warning[/]: {escape(warning)}")
 
 
 def artifact_lines(found: ArtifactCheck) -> None:
