@@ -86,8 +86,9 @@ def certify(ctx: click.Context, run: str, policy: str, client: str, model: str,
 @click.pass_context
 def verify(ctx: click.Context, cert: str | None, check_all: bool, artifact: str | None,
            as_json: bool) -> None:
-    """Verify CERT (id or tag name) offline: signature with git verify-tag, then the
-    tag, the certified commit, every number and the recomputed gate. Exit 0 only if valid."""
+    """Verify CERT (id or tag name) offline: signature with git verify-tag and a trusted
+    signer, then the tag, the certified commit, every number, the recomputed gate and
+    quarantines. Exit 0 only if valid and the decision allows delivery (not FAIL)."""
     from contexta_git.release import verify as v
     from contexta_git.cli.cert_render import artifact_lines, verification_lines
 
@@ -103,7 +104,7 @@ def verify(ctx: click.Context, cert: str | None, check_all: bool, artifact: str 
         echo_json([r.to_dict() for r in results])
     else:
         verification_lines(results)
-    ctx.exit(0 if results and all(r.ok for r in results) else 1)
+    ctx.exit(0 if results and all(r.deliverable for r in results) else 1)
 
 
 @cli.command()

@@ -37,8 +37,14 @@ def verification_lines(results: Sequence[Verification]) -> None:
     for r in results:
         if r.ok:
             doc = r.certificate
-            out.print(styled(("VALID", "green"), f" {r.tag}: {doc['run']['ref']} "
-                             f"{doc['decision']}, signed by {r.signer}, commit {fmt(r.commit, 12)}"))
+            what = (f"{doc['run']['ref']} {doc['decision']}, signed by {r.signer}, "
+                    f"commit {fmt(r.commit, 12)}")
+            if r.deliverable:
+                out.print(styled(("VALID", "green"), f" {r.tag}: {what}"))
+            else:
+                out.print(styled(("NOT DELIVERABLE", "bold red"),
+                                 f" {r.tag}: authentic ({what}), but its decision is "
+                                 f"{r.decision}: it does not allow delivery"))
         else:
             out.print(styled(("INVALID", "bold red"), f" {r.tag}:"))
             for problem in r.problems:

@@ -6,17 +6,21 @@ package imports pygit2.
 
 from __future__ import annotations
 
+import itertools
 import os
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import cast
 
 import pygit2
 
 from contexta_git.core.names import BRANCH
-from contexta_git.errors import NoIdentity, NotARepository
-from contexta_git.git.branch import BranchWriter, Changes, View
-from contexta_git.git.process import config_value, git
+from contexta_git.errors import NoIdentity, NotARepository, RefLocked, WriteFailed
+from contexta_git.git import branch
+from contexta_git.git.branch import ZERO, BranchWriter, Changes, View
+from contexta_git.git.process import config_value, git, last_line
 
 __all__ = ["BRANCH", "Changes", "GitStore", "SourceInfo", "View", "git"]
 
@@ -44,6 +48,7 @@ class GitStore(BranchWriter):
         except pygit2.GitError as exc:
             raise NotARepository(str(path)) from exc
         self._identity: tuple[str, str] | None = None
+        self._histories: dict[tuple[str | None, str], dict[str, list[str]]] = {}
 
     @classmethod
     def init(cls, path: str | os.PathLike[str]) -> GitStore:
@@ -161,12 +166,28 @@ class GitStore(BranchWriter):
         return names.get(kind, str(kind)), bytes(data)
 
     def create_ref(self, name: str, target: str, reason: str) -> bool:
-        """Create ``name`` pointing at ``target``; never overwrites (False when it exists)."""
-        try:
-            self.repo.create_reference_direct(name, pygit2.Oid(hex=target), False, message=reason)
-        except pygit2.AlreadyExistsError:
-            return False
-        return True
+        """Create ``name`` pointing at ``target``; never overwrites (False when it exists).
+
+        git's update-ref with the all-zero old value checks absence under the ref's lock
+        (libgit2's non-forced create checks before locking: two creators could both win).
+        A lock that does not clear in ``LOCK_WAIT`` seconds (a writer killed while holding
+        it) is named with the fix, as for the branch.
+        """
+        lock = self.common_dir / f"{name}.lock"
+        started = time.monotonic()
+        while True:
+            done = git(["update-ref", "-m", reason, name, target, ZERO], cwd=self.common_dir)
+            if done.returncode == 0:
+                return True
+            if name in self.ref_names(name):
+                return False
+            try:
+                age = time.time() - lock.stat().st_mtime
+            except OSError:
+                raise WriteFailed(str(self.common_dir / name), last_line(done)) from None
+            if time.monotonic() - started > branch.LOCK_WAIT:
+                raise RefLocked(str(lock), age)
+            time.sleep(0.01)
 
     def ref_target(self, name: str) -> str | None:
         """What ``name`` points at directly (for an annotated tag: the tag object)."""
@@ -178,6 +199,41 @@ class GitStore(BranchWriter):
 
     def ref_names(self, prefix: str) -> list[str]:
         return sorted(r for r in self.repo.references if r.startswith(prefix))
+
+    def path_versions(self, path: str) -> list[bytes]:
+        """Every distinct content ``path`` had in the history of the runs branch tip,
+        merged-in histories included, oldest first (what rm or a merge dropped is still
+        found here)."""
+        name = path.rpartition("/")[2]
+        history = self._file_history(name)
+        return [cast(pygit2.Blob, self.repo[oid]).data for oid in history.get(path, [])]
+
+    def _file_history(self, name: str) -> dict[str, list[str]]:
+        """For every path ending in ``/name``: the blob ids it had in any commit reachable
+        from the tip, oldest first. git's own path-limited log does it in one pass (C,
+        a few hundred milliseconds for 10k commits, any number of paths): every commit
+        that changed such a path, side branches included (``--full-history``), merges
+        as their change against the first parent, so each version shows where it first
+        appears. Kept for this tip."""
+        tip = self.tip()
+        key = (tip, name)
+        if key in self._histories:
+            return self._histories[key]
+        found: dict[str, list[str]] = {}
+        if tip is not None:
+            log = git(["log", "--format=", "--raw", "-z", "--no-abbrev", "--no-renames",
+                       "--full-history", "--diff-merges=first-parent", "--topo-order",
+                       "--reverse", tip, "--", f":(glob)**/{name}"], cwd=self.common_dir,
+                      check=True)
+            fields = log.stdout.decode(errors="replace").split("\0")
+            for head, path in itertools.pairwise(fields):
+                parts = head.strip().split()
+                if head.strip().startswith(":") and len(parts) == 5 and parts[3] != ZERO:
+                    versions = found.setdefault(path, [])
+                    if parts[3] not in versions:
+                        versions.append(parts[3])
+        self._histories = {key: found}  # one tip at a time
+        return found
 
     def parents(self, commit_id: str) -> list[str]:
         obj = self.repo.get(commit_id)

@@ -12,10 +12,12 @@ came back, and append it to the tag message. Stock ``git tag -v`` verifies it.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from contexta_git.errors import ContextaError
 from contexta_git.git.process import committer_ident, config_value, git
@@ -23,6 +25,8 @@ from contexta_git.git.process import committer_ident, config_value, git
 _ARMOR = {"openpgp": b"-----BEGIN PGP SIGNATURE-----", "x509": b"-----BEGIN SIGNED MESSAGE-----",
           "ssh": b"-----BEGIN SSH SIGNATURE-----"}
 _PROGRAM = {"openpgp": "gpg", "x509": "gpgsm", "ssh": "ssh-keygen"}
+_SIG_RESULTS = {"GOODSIG", "EXPSIG", "EXPKEYSIG", "REVKEYSIG", "BADSIG", "ERRSIG"}
+_SSH_GOOD = re.compile(r'Good "git" signature for (.+) with \S+ key (\S+)$')
 
 
 class SigningError(ContextaError):
@@ -146,11 +150,31 @@ def parse_tag(raw: bytes) -> TagObject:
 
 @dataclass(frozen=True)
 class TagVerdict:
-    """What ``git verify-tag --raw`` said: its exit code decides, the output names who."""
+    """What ``git verify-tag --raw`` said: its exit code decides, the output names who.
+
+    ``signer`` is the SSH principal or the OpenPGP user id; ``key`` the SSH key's
+    fingerprint or the OpenPGP primary key's (``signing_key``: the (sub)key that signed);
+    ``trust`` the OpenPGP validity of that key in the verifier's keyring (``ULTIMATE``,
+    ``FULLY``, ``MARGINAL``, ``UNDEFINED``, ``NEVER``; None for SSH); ``signatures`` how
+    many OpenPGP signatures gpg checked (one result line each: GOODSIG, BADSIG, ...).
+    """
 
     ok: bool
     output: str
     reason: str
+    signer: str | None = None
+    key: str | None = None
+    signing_key: str | None = None
+    trust: str | None = None
+    signatures: int = 0
+
+
+def signature_format(signature: bytes | None) -> str | None:
+    """openpgp, ssh or x509 from a signature's armor (None: unsigned or unknown)."""
+    for fmt, armor in _ARMOR.items():
+        if signature is not None and signature.startswith(armor):
+            return fmt
+    return None
 
 
 def verify_tag(cwd: Path, tag_object: str) -> TagVerdict:
@@ -159,4 +183,28 @@ def verify_tag(cwd: Path, tag_object: str) -> TagVerdict:
     output = result.stderr.decode(errors="replace") + result.stdout.decode(errors="replace")
     lines = [x.strip() for x in output.splitlines() if x.strip() and "[GNUPG:]" not in x]
     reason = lines[-1] if lines else f"exit status {result.returncode}"
-    return TagVerdict(result.returncode == 0, output, reason)
+    status = _gnupg_status(output)
+    return TagVerdict(result.returncode == 0, output, reason, **status)
+
+
+def _gnupg_status(output: str) -> dict[str, Any]:
+    """Signer, keys and trust from gpg's status lines (or SSH's "Good" line)."""
+    found: dict[str, Any] = {"signatures": 0}
+    for line in output.splitlines():
+        ssh = _SSH_GOOD.match(line.strip())
+        if ssh:
+            found.update(signer=ssh.group(1), key=ssh.group(2))
+        if not line.startswith("[GNUPG:] "):
+            continue
+        word, _, rest = line.removeprefix("[GNUPG:] ").strip().partition(" ")
+        if word in _SIG_RESULTS:  # exactly one of these per signature gpg checked
+            found["signatures"] += 1
+        if word == "GOODSIG":
+            found["signer"] = rest.partition(" ")[2].strip()
+        elif word == "VALIDSIG":
+            fields = rest.split()
+            found["signing_key"] = fields[0].upper() if fields else None
+            found["key"] = fields[-1].upper() if len(fields) >= 10 else found["signing_key"]
+        elif word.startswith("TRUST_"):
+            found["trust"] = word.removeprefix("TRUST_")
+    return found

@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from contexta_git.core.names import CERT_TAG_PREFIX, check_run
+from contexta_git.core.names import CERT_TAG_PREFIX, check_certificate
+from contexta_git.errors import InvalidName
 from contexta_git.core.records import RunData
 from contexta_git.release.gate import GateResult
 
@@ -28,16 +29,34 @@ KEY_PACKAGES = (
     "datasets", "accelerate", "onnx", "onnxruntime", "imbalanced-learn", "shap", "statsmodels",
 )
 SMALL_ENV = 30
+REMOTE_TAGS = "refs/contexta/remote-tags/"  # where a remote's tag is fetched aside to be checked
 EVIDENCE_KEYS = ("run", "datasets", "environment", "metrics", "artifacts", "checks", "decision")
 
 
 def tag_ref(cert: str) -> str:
     """``refs/tags/contexta/cert/<id>`` from an id, ``contexta/cert/<id>`` or the full ref."""
+    return locate(cert)[0]
+
+
+def locate(cert: str) -> tuple[str, str, str]:
+    """(ref, the tag name its tag object must carry, certificate id) for what a user
+    names: an id, ``contexta/cert/<id>``, ``refs/tags/contexta/cert/<id>``, or a remote's
+    tag fetched aside to ``refs/contexta/remote-tags/<remote>/contexta/cert/<id>``.
+    Raises InvalidName for a malformed id."""
+    short_prefix = CERT_TAG_PREFIX.removeprefix("refs/tags/")
+    if cert.startswith(REMOTE_TAGS):
+        remote, _, cert_id = cert.removeprefix(REMOTE_TAGS).partition("/" + short_prefix)
+        if not remote:
+            raise InvalidName("certificate", cert, f"expected {REMOTE_TAGS}<remote>/"
+                              f"{short_prefix}<id>")
+        check_certificate(cert_id)
+        return cert, short_prefix + cert_id, cert_id
     if cert.startswith("refs/tags/"):
-        body = cert.removeprefix(CERT_TAG_PREFIX)
+        cert_id = cert.removeprefix(CERT_TAG_PREFIX)
     else:
-        body = cert.removeprefix("contexta/cert/")
-    return CERT_TAG_PREFIX + check_run(body)
+        cert_id = cert.removeprefix(short_prefix)
+    check_certificate(cert_id)
+    return CERT_TAG_PREFIX + cert_id, short_prefix + cert_id, cert_id
 
 
 def sha256(data: bytes) -> str:

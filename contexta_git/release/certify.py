@@ -6,6 +6,11 @@ signed with the user's git signing setup (``--no-sign`` makes it unsigned, and
 verify will say so). The tag is signed before the branch moves, so a signing
 failure writes nothing reachable; the tag ref is created without force, so an
 existing certificate is never overwritten.
+
+The branch move and the tag ref are two writes: a process killed between them leaves
+``certificates/<id>/`` on the branch without its tag. Running the same certify again
+finishes the job (finish.py): it finds the commit that added the certificate, checks
+that it is what this command would have issued, and seals it with a freshly signed tag.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from contexta_git.core import records
 from contexta_git.core.redact import redact_record
 from contexta_git.core.names import CERT_TAG_PREFIX, RunId, certificate_path, check_certificate
 from contexta_git.errors import ContextaError
-from contexta_git.git.repo import View
+from contexta_git.git.repo import GitStore, View
 from contexta_git.git.tags import sign as sign_bytes
 from contexta_git.git.tags import signing_config, tag_bytes, tagger_ident
 from contexta_git.release.certificate import CARD_FILE, CERT_FILE, SCHEMA, evidence, markdown
+from contexta_git.release.finish import Request, unsealed
 from contexta_git.release.gate import GateFailed, GateResult, evaluate
 from contexta_git.release.policy import Policy
+from contexta_git.release.revocation import quarantine_reason
 from contexta_git.store.runs import Runs
 
 
@@ -68,18 +75,25 @@ def certify(runs: Runs, run: str | RunId, policy: Policy, *, client: str, model:
     for what, value in (("client", client), ("model", model)):
         if not value.strip() or "\n" in value:
             raise ContextaError(f"--{what} must be one non-empty line")
-    reason = runs.get(run_id).quarantine_reason
-    if reason is not None:
-        raise ContextaError(f"{run_id.ref} is quarantined ({reason}): a quarantined run cannot "
-                            "be certified; release it first with contexta-git quarantine --undo")
-    tag_ref = CERT_TAG_PREFIX + cert_id
-    if store.ref_target(tag_ref) is not None or store.view().exists(certificate_path(cert_id)):
-        raise CertificateExists(cert_id)
     cwd = store.workdir or store.git_dir
     tagger = tagger_ident(cwd)
     issuer = tagger.rsplit(" ", 2)[0]
     if sign:
         signing_config(cwd)  # a bad gpg.format fails here, before any work
+    reason = quarantine_reason(runs, run_id)
+    if reason is not None:
+        raise ContextaError(f"{run_id.ref} is quarantined ({reason}): a quarantined run cannot "
+                            "be certified; release it first with contexta-git quarantine --undo")
+    tag_ref = CERT_TAG_PREFIX + cert_id
+    if tag_ref in store.ref_names(tag_ref):
+        raise CertificateExists(cert_id)
+    request = Request(run_id, base_id, policy, client, model, issuer, sign, allow_fail)
+    if store.view().exists(certificate_path(cert_id)):  # an interrupted certify: finish it
+        commit, doc, result = unsealed(runs, cert_id, request)
+        tag_object = _seal(store, tag_ref, commit, doc, tagger, cwd, request)
+        if not store.create_ref(tag_ref, tag_object, f"contexta-git certify {cert_id} (finish)"):
+            raise CertificateExists(cert_id)
+        return Certified(cert_id, tag_ref, commit, tag_object, sign, result, doc)
     state: dict[str, Any] = {}
 
     def build(view: View) -> dict[str, bytes | None]:
@@ -101,14 +115,7 @@ def certify(runs: Runs, run: str | RunId, policy: Policy, *, client: str, model:
                 f"{path}/{CARD_FILE}": markdown(doc).encode()}
 
     def seal(commit: str) -> str:
-        doc = state["doc"]
-        message = (f"Model quality certificate {cert_id}: {doc['decision']}\n\n"
-                   f"Model: {doc['model']}\nClient: {doc['client']}\nRun: {run_id.ref}\n"
-                   f"Certificate: {certificate_path(cert_id)}/{CERT_FILE}\n")
-        payload = tag_bytes(commit, "commit", tag_ref.removeprefix("refs/tags/"), tagger, message)
-        if sign:
-            payload += sign_bytes(payload, Path(cwd), issuer)
-        return store.write_tag_object(payload)
+        return _seal(store, tag_ref, commit, state["doc"], tagger, cwd, request)
 
     trailers = {"Contexta-Run": run_id.ref, "Contexta-Certificate": cert_id}
     commit, tag_object = store.commit_sealed(
@@ -116,3 +123,16 @@ def certify(runs: Runs, run: str | RunId, policy: Policy, *, client: str, model:
     if not store.create_ref(tag_ref, tag_object, f"contexta-git certify {cert_id}"):
         raise CertificateExists(cert_id)
     return Certified(cert_id, tag_ref, commit, tag_object, sign, state["result"], state["doc"])
+
+
+def _seal(store: GitStore, ref: str, commit: str, doc: dict[str, Any], tagger: str, cwd: Path,
+          request: Request) -> str:
+    """Write the (signed) tag object for the certificate commit; returns its id."""
+    cert_id = ref.removeprefix(CERT_TAG_PREFIX)
+    message = (f"Model quality certificate {cert_id}: {doc['decision']}\n\n"
+               f"Model: {doc['model']}\nClient: {doc['client']}\nRun: {request.run.ref}\n"
+               f"Certificate: {certificate_path(cert_id)}/{CERT_FILE}\n")
+    payload = tag_bytes(commit, "commit", ref.removeprefix("refs/tags/"), tagger, message)
+    if request.sign:
+        payload += sign_bytes(payload, Path(cwd), request.issuer)
+    return store.write_tag_object(payload)

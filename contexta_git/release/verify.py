@@ -1,17 +1,19 @@
 """Verify certificates offline: git decides the signature, then what git does not check.
 
-In order: the ref is an annotated tag; it is signed and ``git verify-tag`` exits 0
-(never judged by grepping its output); the tag's own name equals its ref; it tags
-the very commit that added ``certificates/<id>/``; every number in the certificate
-equals the run as recorded at that commit; the stored policy recomputes to the same
-checks and decision; ``certificate.md`` matches ``certificate.toml``; the signer is
-the tagger or an allowed certifier (``git config --add contexta.certifier EMAIL``).
+In order: the ref is an annotated tag; it is signed, ``git verify-tag`` exits 0 (never
+judged by grepping its output) and the signer is trusted (signer.py: SSH allowed
+signers, OpenPGP key validity or an allow-list of fingerprints, then the tagger or a
+listed certifier); the tag's own name equals its ref; it tags the very commit that
+added ``certificates/<id>/``; every number in the certificate equals the run as
+recorded at that commit; the stored policy recomputes to the same checks and decision;
+``certificate.md`` matches ``certificate.toml``; the run was never quarantined
+(revocation.py reads the whole history, so rm, re-recording or a merge cannot hide it).
+A valid certificate *delivers* only when its decision allows delivery (not FAIL).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,30 +21,33 @@ from typing import Any
 from contexta_git.core import records
 from contexta_git.core.redact import redact_record
 from contexta_git.core.names import CERT_TAG_PREFIX, RunId, certificate_path
-from contexta_git.errors import ContextaError
-from contexta_git.git.process import config_values
+from contexta_git.errors import ContextaError, InvalidName
 from contexta_git.git.repo import GitStore
-from contexta_git.git.tags import parse_tag, verify_tag
+from contexta_git.git.tags import parse_tag
 from contexta_git.release.certificate import (
     CARD_FILE,
     CERT_FILE,
     EVIDENCE_KEYS,
     evidence,
+    locate,
     markdown,
-    tag_ref,
 )
 from contexta_git.release.gate import evaluate
 from contexta_git.release.policy import Policy
-from contexta_git.store import quarantines
+from contexta_git.release.revocation import quarantine_reason
+from contexta_git.release.signer import check_signer
 from contexta_git.store.runs import Runs
 
-_EMAIL = re.compile(r"<([^<>]+)>")
+DELIVERABLE = ("PASS", "WARN")
+#: what certificate.toml must hold, and of which type, before anything is recomputed
+_SHAPE = {"id": str, "decision": str, "run": dict, "policy": dict, "environment": dict,
+          "datasets": list, "metrics": list, "artifacts": list, "checks": list}
 
 
 class CertificateNotFound(ContextaError):
-    def __init__(self, cert: str) -> None:
+    def __init__(self, cert: str, ref: str) -> None:
         self.cert = cert
-        super().__init__(f"no certificate {cert!r} (no tag {tag_ref(cert)})")
+        super().__init__(f"no certificate {cert!r} (no tag {ref})")
 
 
 @dataclass(frozen=True)
@@ -57,23 +62,39 @@ class Verification:
 
     @property
     def ok(self) -> bool:
+        """Authentic and intact: every check passed (the decision may still be FAIL)."""
         return not self.problems
 
+    @property
+    def decision(self) -> str | None:
+        found = self.certificate.get("decision")
+        return found if isinstance(found, str) else None
+
+    @property
+    def deliverable(self) -> bool:
+        """Valid, and its decision allows delivery: what exit 0 of ``verify`` means."""
+        return self.ok and self.decision in DELIVERABLE
+
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "tag": self.tag, "valid": self.ok, "problems": list(self.problems),
-                "warnings": list(self.warnings), "signer": self.signer, "commit": self.commit,
-                "run": self.certificate.get("run", {}).get("ref"),
-                "decision": self.certificate.get("decision")}
+        run = self.certificate.get("run")
+        return {"id": self.id, "tag": self.tag, "valid": self.ok,
+                "deliverable": self.deliverable, "decision": self.decision,
+                "problems": list(self.problems), "warnings": list(self.warnings),
+                "signer": self.signer, "commit": self.commit,
+                "run": run.get("ref") if isinstance(run, dict) else None}
 
 
 def verify(runs: Runs, cert: str) -> Verification:
-    """Check one certificate (its id, ``contexta/cert/<id>`` or the full ref)."""
+    """Check one certificate (its id, ``contexta/cert/<id>``, the full ref, or a remote's
+    tag fetched aside to ``refs/contexta/remote-tags/<remote>/contexta/cert/<id>``)."""
     store = runs.store
-    ref = tag_ref(cert)
-    cert_id = ref.removeprefix(CERT_TAG_PREFIX)
+    try:
+        ref, name, cert_id = locate(cert)
+    except InvalidName as exc:
+        return _malformed(store, cert, exc)
     target = store.ref_target(ref)
     if target is None:
-        raise CertificateNotFound(cert)
+        return _unsealed(store, cert, ref, name, cert_id)
     problems: list[str] = []
     warnings: list[str] = []
     short = ref.removeprefix("refs/tags/")
@@ -89,21 +110,55 @@ def verify(runs: Runs, cert: str) -> Verification:
                         "object): the certificate is not sealed")
         return done()
     tag = parse_tag(obj[1])
-    signer = _check_signature(store, target, tag.signature is not None, problems)
-    if tag.name != short:
+    if not (tag.object and tag.type and tag.name):
+        problems.append(f"the tag object of {short} is malformed (no object, type or tag line)")
+        return done()
+    signer = check_signer(store.workdir or store.git_dir, target, tag, problems, warnings)
+    if tag.name != name:
         problems.append(f"tag object is named {tag.name} but sits at {short}: the tag was renamed")
     commit = tag.object
     doc = _certificate_at(store, commit, cert_id, problems)
     if doc is None:
         return done(signer, commit)
     _check_evidence(runs, commit, doc, problems, warnings)
-    if signer is not None:
-        _check_signer(store, signer, tag.tagger, problems)
     return done(signer, commit, doc)
 
 
 def verify_all(runs: Runs) -> list[Verification]:
-    return [verify(runs, ref) for ref in runs.store.ref_names(CERT_TAG_PREFIX)]
+    """Every tag under ``refs/tags/contexta/cert/``: a foreign or malformed one is one
+    problem of its own and never stops the others from being checked."""
+    found = []
+    for ref in runs.store.ref_names(CERT_TAG_PREFIX):
+        try:
+            found.append(verify(runs, ref))
+        except ContextaError as exc:
+            short = ref.removeprefix("refs/tags/")
+            found.append(Verification(ref.removeprefix(CERT_TAG_PREFIX), short,
+                                      (f"{short} cannot be checked: {exc}",)))
+    return found
+
+
+def _malformed(store: GitStore, cert: str, exc: InvalidName) -> Verification:
+    """A tag under the prefix whose name is no certificate id (say, a nested one)."""
+    ref = cert if cert.startswith("refs/") else CERT_TAG_PREFIX + cert.removeprefix(
+        CERT_TAG_PREFIX.removeprefix("refs/tags/"))
+    if ref not in store.ref_names(ref):
+        raise exc  # nothing by that name: the user typed a bad id
+    short = ref.removeprefix("refs/tags/")
+    return Verification(ref.removeprefix(CERT_TAG_PREFIX), short,
+                        (f"{short} is not a certificate tag: {exc.reason} in a certificate id",))
+
+
+def _unsealed(store: GitStore, cert: str, ref: str, name: str, cert_id: str) -> Verification:
+    """No tag: a symbolic ref, a certificate committed by an interrupted certify, or none."""
+    if ref in store.ref_names(ref):
+        return Verification(cert_id, name, (f"{ref} is a symbolic ref, not a certificate tag",))
+    if ref.startswith(CERT_TAG_PREFIX) and store.view().exists(certificate_path(cert_id)):
+        return Verification(cert_id, name, (
+            f"{certificate_path(cert_id)}/ is on the runs branch but was never sealed by its "
+            f"tag (certify was interrupted): run the same certify command with --id {cert_id} "
+            "again to finish it",))
+    raise CertificateNotFound(cert, ref)
 
 
 @dataclass(frozen=True)
@@ -126,36 +181,12 @@ def verify_artifact(runs: Runs, path: str | Path) -> ArtifactCheck:
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     good: list[str] = []
     bad: list[str] = []
-    for ref in runs.store.ref_names(CERT_TAG_PREFIX):
-        result = verify(runs, ref)
-        named = {a.get("sha256") for a in result.certificate.get("artifacts", [])}
+    for result in verify_all(runs):
+        artifacts = result.certificate.get("artifacts", [])
+        named = {a.get("sha256") for a in artifacts if isinstance(a, dict)}
         if digest in named:
-            (good if result.ok and result.certificate.get("decision") != "FAIL" else bad).append(
-                result.id)
+            (good if result.deliverable else bad).append(result.id)
     return ArtifactCheck(str(path), digest, tuple(good), tuple(bad))
-
-
-def _check_signature(store: GitStore, tag_object: str, signed: bool,
-                     problems: list[str]) -> str | None:
-    if not signed:
-        problems.append("the tag is not signed (certified with --no-sign)")
-        return None
-    verdict = verify_tag(store.workdir or store.git_dir, tag_object)
-    if not verdict.ok:
-        problems.append(f"git verify-tag rejects the signature: {verdict.reason}")
-        return None
-    return _signer(verdict.output)
-
-
-def _signer(output: str) -> str | None:
-    """Who signed, from ``git verify-tag --raw`` (the verdict came from its exit code)."""
-    for line in output.splitlines():
-        if line.startswith("[GNUPG:] GOODSIG "):
-            return line.split(" ", 3)[3].strip()
-        found = re.match(r'Good "git" signature for (\S+) with', line)
-        if found:
-            return found.group(1)
-    return None
 
 
 def _certificate_at(store: GitStore, commit: str, cert_id: str,
@@ -165,7 +196,12 @@ def _certificate_at(store: GitStore, commit: str, cert_id: str,
     if obj is None or obj[0] != "commit":
         problems.append(f"the tag points at {commit[:12]}, which is not a commit")
         return None
-    view = store.view(commit)
+    try:
+        view = store.view(commit)
+    except ContextaError:
+        problems.append(f"the tag points at {commit[:12]}, which is not a commit of the runs "
+                        "branch")
+        return None
     raw = view.read(path)
     if raw is None:
         problems.append(f"commit {commit[:12]} does not hold {path}")
@@ -175,13 +211,18 @@ def _certificate_at(store: GitStore, commit: str, cert_id: str,
     except ContextaError as exc:
         problems.append(str(exc))
         return None
+    wrong = sorted(k for k, kind in _SHAPE.items() if not isinstance(doc.get(k), kind))
+    if wrong or not isinstance(doc["run"].get("ref"), str):
+        problems.append(f"{CERT_FILE} is malformed: {', '.join(wrong) or 'run.ref'} missing or "
+                        "of the wrong type")
+        return None
     parents = store.parents(commit)
     parent = parents[0] if parents else None
-    if parent is None or store.view(parent).exists(path):
+    if parent is None or len(parents) > 1 or store.view(parent).exists(path):
         problems.append(f"the tag points at {commit[:12]}, not at the commit that issued "
                         "the certificate: the tag was moved")
-    elif doc.get("run", {}).get("runs_commit") != parent:
-        problems.append(f"the certificate names runs commit {doc.get('run', {}).get('runs_commit')}"
+    elif doc["run"].get("runs_commit") != parent:
+        problems.append(f"the certificate names runs commit {doc['run'].get('runs_commit')}"
                         f" but was issued on {parent}")
     if doc.get("id") != cert_id:
         problems.append(f"the certificate's id {doc.get('id')!r} is not {cert_id!r}")
@@ -199,15 +240,15 @@ def _check_evidence(runs: Runs, commit: str, doc: dict[str, Any], problems: list
                     warnings: list[str]) -> None:
     at = commit[:12]
     try:
-        policy = Policy.from_dict(doc.get("policy", {}))
+        policy = Policy.from_dict(doc["policy"])
         run_id = RunId.parse(doc["run"]["ref"])
         data = runs.get(run_id, at=commit)
         base_ref = doc["run"].get("baseline")
         base = runs.get(RunId.parse(base_ref), at=commit) if base_ref else None
-    except (ContextaError, KeyError, TypeError) as exc:
+        result = evaluate(policy, data, base, runs_commit=doc["run"].get("runs_commit"))
+    except (ContextaError, KeyError, TypeError, ValueError, AttributeError) as exc:
         problems.append(f"cannot recompute the certificate at {at}: {exc}")
         return
-    result = evaluate(policy, data, base, runs_commit=doc["run"].get("runs_commit"))
     # both sides as records.dumps writes them: a certificate made before a value was
     # taken for a secret still compares equal to the run it was made from
     fresh = redact_record(evidence(data, result, doc["run"].get("runs_commit")))
@@ -216,32 +257,20 @@ def _check_evidence(runs: Runs, commit: str, doc: dict[str, Any], problems: list
 
     for key in EVIDENCE_KEYS:
         if stored.get(key) != fresh[key]:
-            problems.extend(describe(key, stored.get(key), fresh[key], data.ref, at))
+            try:
+                problems.extend(describe(key, stored.get(key), fresh[key], data.ref, at))
+            except (KeyError, TypeError, AttributeError):
+                problems.append(f"{key} in the certificate differ from {data.ref} at {at}")
+    reason = quarantine_reason(runs, run_id)
+    if reason is not None:
+        problems.append(f"{run_id.ref} was quarantined after certification ({reason}): its "
+                        "certificate no longer vouches for it, whatever happened to the run "
+                        "since (rm, re-recording, merges)")
     try:
         tip = runs.get(run_id)
     except ContextaError:
-        gone = quarantines.reason(runs.view(), run_id)  # a quarantine outlives rm
-        if gone is not None:
-            problems.append(f"{run_id.ref} was quarantined after certification ({gone}): its "
-                            "certificate no longer vouches for it")
         warnings.append(f"{run_id.ref} is no longer on the runs branch tip")
         return
-    if tip.quarantine_reason is not None:
-        problems.append(f"{run_id.ref} was quarantined after certification "
-                        f"({tip.quarantine_reason}): its certificate no longer vouches for it")
     if tip.metrics != data.metrics:
         warnings.append(f"{run_id.ref} recorded more metrics after certification (the "
                         "certificate covers the run as it was at the certified commit)")
-
-
-def _check_signer(store: GitStore, signer: str, tagger: str, problems: list[str]) -> None:
-    found = _EMAIL.search(signer)
-    email = (found.group(1) if found else signer).lower()
-    tagger_email = (_EMAIL.search(tagger) or _EMAIL.search("<>"))
-    allowed = {tagger_email.group(1).lower()} if tagger_email else set()
-    for item in config_values(store.workdir or store.git_dir, "contexta.certifier"):
-        match = _EMAIL.search(item)
-        allowed.add((match.group(1) if match else item).lower())
-    if email not in allowed:
-        problems.append(f"signed by {signer}, who is neither the tagger nor a listed certifier "
-                        "(git config --add contexta.certifier EMAIL)")

@@ -95,11 +95,11 @@ def pull(runs: Runs, remote: str = "origin") -> PullResult:
                   cwd=_cwd(store))
     if fetched.returncode != 0 and b"couldn't find remote ref" in fetched.stderr:
         tags = git(["fetch", "--no-tags", remote, TAGS_REFSPEC], cwd=_cwd(store))
-        _fail_unless_ok(tags, "fetch")
+        _fail_unless_ok(tags, "fetch", remote)
         return PullResult(remote, "no-remote-runs", store.tip(),
                           tags=tuple(sorted(_cert_tags(store) - known_tags)),
                           previous=store.tip())
-    _fail_unless_ok(fetched, "fetch")
+    _fail_unless_ok(fetched, "fetch", remote)
     theirs = store.ref_target(ref)
     assert theirs is not None
     previous = store.tip()
@@ -165,19 +165,28 @@ def push(runs: Runs, remote: str = "origin", *, retry: bool = True) -> PushResul
     raise PushRejected(remote, f"it moved again during {PUSH_ATTEMPTS} tries")
 
 
-def _fail_unless_ok(result: subprocess.CompletedProcess[bytes], verb: str) -> None:
+def _fail_unless_ok(result: subprocess.CompletedProcess[bytes], verb: str,
+                    remote: str = "origin") -> None:
     if result.returncode != 0:
         lines = result.stderr.decode(errors="replace").strip().splitlines()
         clash = next((ln.split()[2] for ln in lines
                       if "would clobber existing tag" in ln and len(ln.split()) > 2), None)
         if clash:
-            raise ContextaError(
-                f"certificate {clash} here differs from the remote's, and certificates are never "
-                f"moved: keep yours under a new name (git tag {clash}-local {clash} && git tag -d "
-                f"{clash}), then pull again")
+            raise ContextaError(_clash_advice(clash, remote))
         detail = next((ln for ln in lines if ln.startswith(("fatal", "error", "!"))),
                       lines[-1] if lines else f"exit {result.returncode}")
         raise ContextaError(f"git {verb} failed: {detail.removeprefix('fatal: ')}")
+
+
+def _clash_advice(tag: str, remote: str) -> str:
+    """A remote's certificate tag differs from ours: one of them may be forged. Say how
+    to check both without importing theirs (a side ref is never a certificate tag)."""
+    aside = f"refs/contexta/remote-tags/{remote}/{tag}"
+    return (f"certificate {tag} here differs from {remote}'s, and certificates are never moved; "
+            f"one of them may be forged. Check both before changing anything, without "
+            f"importing theirs: contexta-git verify {tag} (yours); git fetch --no-tags {remote} "
+            f"+refs/tags/{tag}:{aside} && contexta-git verify {aside} (theirs). Keep the one "
+            f"that verifies; never import a tag that does not")
 
 
 def _cert_tags(store: GitStore) -> set[str]:

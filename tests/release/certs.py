@@ -47,3 +47,23 @@ def stop_agent(home: Path) -> None:
     """End the gpg-agent this test's GNUPGHOME started (only that one)."""
     subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True,
                    check=False)
+
+
+def gpg(home: Path, *args: str, input: bytes | None = None) -> bytes:
+    """Run gpg on ``home`` in batch mode; fail the test with its stderr."""
+    done = subprocess.run(["gpg", "--homedir", str(home), "--batch", "--yes", *args],
+                          input=input, capture_output=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"gpg {' '.join(args)} failed: {done.stderr.decode()}")
+    return done.stdout
+
+
+def gpg_fingerprint(home: Path) -> str:
+    """The primary key fingerprint of the one key in ``home``."""
+    listing = gpg(home, "--with-colons", "--list-keys", EMAIL).decode()
+    return next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+
+
+def gpg_import_public(into: Path, source: Path) -> None:
+    """Import ``source``'s public key into ``into`` without signing or trusting it."""
+    gpg(into, "--import", input=gpg(source, "--export", "--armor", EMAIL))

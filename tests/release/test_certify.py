@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -104,7 +105,22 @@ def test_failing_gate_is_refused_unless_allowed(signed_repo: Path, tmp_path: Pat
     code, out, _ = issue(signed_repo, tmp_path, "--allow-fail")
     assert code == 0 and "fs-2.1: FAIL" in out
     result = verify(Runs.open(signed_repo), "fs-2.1")
-    assert result.ok and result.certificate["decision"] == "FAIL"
+    assert result.ok and result.certificate["decision"] == "FAIL" and not result.deliverable
+
+
+def test_authentic_fail_certificate_exits_1_and_says_why(signed_repo: Path, tmp_path: Path) -> None:
+    seed_run(signed_repo, metrics={**SEED_METRICS, "recall": 0.5})
+    assert issue(signed_repo, tmp_path, "--allow-fail")[0] == 0
+    code, out, _ = invoke(signed_repo, "verify", "fs-2.1")
+    assert code == 1
+    assert out.startswith("NOT DELIVERABLE contexta/cert/fs-2.1: authentic (run:bank.fraud FAIL, "
+                          "signed by test@example.com, commit ")
+    assert out.rstrip().endswith("but its decision is FAIL: it does not allow delivery")
+    code, out, _ = invoke(signed_repo, "verify", "fs-2.1", "--json")
+    found = json.loads(out)[0]
+    assert code == 1 and found["problems"] == []
+    assert (found["valid"], found["deliverable"], found["decision"]) == (True, False, "FAIL")
+    assert invoke(signed_repo, "verify", "--all")[0] == 1
 
 
 def test_existing_id_is_never_overwritten(signed_repo: Path, tmp_path: Path,

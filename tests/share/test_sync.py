@@ -187,10 +187,13 @@ def test_cli_push_pull_and_certificate_tags_never_move(tmp_path: Path, server: s
     git(tmp_path / "b", "tag", "-f", "contexta/cert/c1", "main")
     before = git(tmp_path / "b", "rev-parse", "contexta/cert/c1").stdout
     out = runner.invoke(cli, ["--repo", str(tmp_path / "b"), "pull"])
+    aside = "refs/contexta/remote-tags/origin/contexta/cert/c1"
     assert out.exit_code == 2 and out.output == (
-        "Error: certificate contexta/cert/c1 here differs from the remote's, and certificates "
-        "are never moved: keep yours under a new name (git tag contexta/cert/c1-local "
-        "contexta/cert/c1 && git tag -d contexta/cert/c1), then pull again\n")
+        "Error: certificate contexta/cert/c1 here differs from origin's, and certificates are "
+        "never moved; one of them may be forged. Check both before changing anything, without "
+        "importing theirs: contexta-git verify contexta/cert/c1 (yours); git fetch --no-tags "
+        f"origin +refs/tags/contexta/cert/c1:{aside} && contexta-git verify {aside} (theirs). "
+        "Keep the one that verifies; never import a tag that does not\n")
     assert git(tmp_path / "b", "rev-parse", "contexta/cert/c1").stdout == before
     out = runner.invoke(cli, ["--repo", str(tmp_path / "b"), "push"])
     assert out.exit_code == 2
