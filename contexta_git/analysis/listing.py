@@ -45,6 +45,11 @@ class RunSummary(NamedTuple):
     stage_metrics: dict[str, dict[str, float]] = {}  # noqa: RUF012
     source_commit: str | None = None  # the code commit the run was recorded from
     patch_id: str | None = None  # set by the post-commit hook: the change, across amend/rebase
+    params: dict[str, Any] = {}  # noqa: RUF012
+    tags: dict[str, Any] = {}  # noqa: RUF012
+    datasets: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - name -> version, digest
+    python: str | None = None
+    platform: str | None = None
 
     @property
     def run_id(self) -> str:
@@ -82,6 +87,7 @@ def _summary(folder: str, docs: dict[str, Any]) -> RunSummary:
     run_id = RunId.from_path(folder)
     head = docs[records.RUN]
     events = docs["events.toml"]
+    env = docs[records.ENVIRONMENT] if isinstance(docs[records.ENVIRONMENT], dict) else {}
     metrics: dict[str, float] = {}
     by_stage: dict[str, dict[str, float]] = {}
     for m in docs["metrics.toml"]:
@@ -93,7 +99,12 @@ def _summary(folder: str, docs: dict[str, Any]) -> RunSummary:
         quarantined=bool(records.active_quarantines(events)),
         event_keys=tuple(e["key"] for e in events), metrics=metrics, stage_metrics=by_stage,
         source_commit=(head.get("source") or {}).get("commit"),
-        patch_id=_text((head.get("tags") or {}).get("patch_id")))
+        patch_id=_text((head.get("tags") or {}).get("patch_id")),
+        params=head.get("params") or {}, tags=head.get("tags") or {},
+        datasets={d["name"]: {"version": d.get("version"), "digest": d.get("digest")}
+                  for d in docs["datasets.toml"] if isinstance(d.get("name"), str)},
+        python=_text((env.get("python") or {}).get("version")),
+        platform=_text(env.get("platform")))
 
 
 def _text(value: Any) -> str | None:
@@ -149,7 +160,7 @@ def _with_ledgers(view: View, found: list[RunSummary], project: str | None) -> l
     return out
 
 
-SUMMARY_VERSION = 6  # bump when RunSummary or _summary changes: cached summaries are rebuilt
+SUMMARY_VERSION = 7  # bump when RunSummary or _summary changes: cached summaries are rebuilt
 
 
 def _split(view: View, folder: str) -> tuple[RunSummary | RunProblem, RunSummary | RunProblem]:
