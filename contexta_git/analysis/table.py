@@ -183,7 +183,8 @@ def sort_rows(rows: list[Any], keys: Sequence[SortKey]) -> list[Any]:
     for key in reversed(keys):
         present = [r for r in rows if value(r, key.column) is not None]
         missing = [r for r in rows if value(r, key.column) is None]
-        present.sort(key=lambda r, k=key.column: _order(r, k), reverse=key.descending)
+        column = key.column
+        present.sort(key=lambda r: _order(r, column), reverse=key.descending)
         rows = present + missing
     return rows
 
