@@ -20,7 +20,7 @@ from contexta_git.core.time import sort_key
 from contexta_git.store import index, quarantines
 from contexta_git.core import records
 from contexta_git.core.schema import RunProblem
-from contexta_git.errors import CorruptRun, InvalidValue
+from contexta_git.errors import ContextaError, CorruptRun, InvalidValue
 from contexta_git.git.repo import View
 from contexta_git.core.names import RunId
 from contexta_git.store.runs import Runs, read_records
@@ -136,13 +136,17 @@ def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunI
     else:
         found = [_read(view, run_id.path) for run_id in run_ids if view.exists(run_id.path)]
     readable = [s for s in found if isinstance(s, RunSummary)]
-    return Listing(_with_ledgers(view, readable, project),
-                   sorted((p for p in found if isinstance(p, RunProblem)), key=lambda p: p.folder))
+    problems = [p for p in found if isinstance(p, RunProblem)]
+    listed = _with_ledgers(view, readable, project, problems)
+    return Listing(listed, sorted(problems, key=lambda p: p.folder))
 
 
-def _with_ledgers(view: View, found: list[RunSummary], project: str | None) -> list[RunSummary]:
+def _with_ledgers(view: View, found: list[RunSummary], project: str | None,
+                  problems: list[RunProblem]) -> list[RunSummary]:
     """The summaries with each run's quarantine ledger applied (see store/quarantines.py):
-    a quarantine outlives rm, re-recording and merges. Only runs with a ledger are read."""
+    a quarantine outlives rm, re-recording and merges. Only runs with a ledger are read;
+    a run whose ledger cannot be read is skipped and named in ``problems`` (its
+    quarantine state is unknown, so it is never listed as if it had none)."""
     held = {(run.project, run.name): data for run, data in quarantines.ledgers(view, project)}
     if not held:
         return found
@@ -154,8 +158,13 @@ def _with_ledgers(view: View, found: list[RunSummary], project: str | None) -> l
             keys = summary.event_keys
             if keys:
                 keys += tuple(k for k in quarantines.KEYS if k not in keys and k.encode() in ledger)
-            summary = summary._replace(quarantined=quarantines.active(view, run, ledger),
-                                       event_keys=keys)
+            try:
+                quarantined = quarantines.active(view, run, ledger)
+            except ContextaError as exc:
+                problems.append(RunProblem(run.path, None, f"its quarantine ledger "
+                                           f"{quarantines.ledger_path(run)} cannot be read: {exc}"))
+                continue
+            summary = summary._replace(quarantined=quarantined, event_keys=keys)
         out.append(summary)
     return out
 

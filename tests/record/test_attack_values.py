@@ -1,0 +1,25 @@
+"""Attack: a None inside a param is silently dropped (TOML has no null), which changes
+the value the user logged: ``[1, None, 3]`` is stored as ``[1, 3]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import contexta_git
+from contexta_git.errors import InvalidValue
+from contexta_git.store.runs import Runs
+
+
+@pytest.mark.xfail(strict=True, reason="None in a param list is dropped silently, shifting "
+                                       "the list, instead of being refused at the call")
+def test_attack_none_in_a_param_list_is_refused_or_kept(repo: Path) -> None:
+    try:
+        with contexta_git.start_run("r", project="p", repo=repo, capture_environment=False,
+                                    params={"milestones": [10, None, 30]}):
+            pass
+    except InvalidValue:
+        return  # refused at the call: nothing silently changed
+    runs = Runs.open(repo)
+    assert runs.get(runs.resolve("r")).params["milestones"] == [10, None, 30]
