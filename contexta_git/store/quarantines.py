@@ -77,6 +77,12 @@ def reason(view: View, run: RunId) -> str | None:
     return "; ".join(reasons) if reasons else None
 
 
+def in_force(view: View, run: RunId) -> dict[str, str]:
+    """The quarantines in force for ``run`` at ``view``, ``{event id: reason}``: its own
+    events and its ledger together, whether or not the run is still on the branch."""
+    return _in_force(view, run, view.read(ledger_path(run)))
+
+
 def _in_force(view: View, run: RunId, ledger: bytes | None) -> dict[str, str]:
     events = records.loads(view.read(f"{run.path}/{EVENTS}"), EVENTS).get(TABLE, [])
     known = {e.get("id") for e in events}

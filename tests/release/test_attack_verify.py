@@ -74,8 +74,6 @@ def test_attack_untrusted_openpgp_signature_behind_an_ssh_armor_block(
     assert code == 1 and out.startswith("NOT CERTIFIED"), out
 
 
-@pytest.mark.xfail(strict=True, reason="a removed run cannot be quarantined, so a certificate "
-                                       "of a removed run can never be revoked")
 def test_attack_certificate_of_a_removed_run_can_still_be_revoked(
         repo: Path, tmp_path: Path) -> None:
     use_ssh(repo, ssh_key(tmp_path / "keys"))

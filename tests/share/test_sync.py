@@ -259,9 +259,6 @@ def test_same_name_recorded_separately_on_two_clones_keeps_both(tmp_path: Path) 
     git(tmp_path / "a", "fsck", "--strict")
 
 
-@pytest.mark.xfail(strict=True, reason="a quarantine's id is its transition without the reason "
-                   "or the clone: two clones quarantining the same run from the same state make "
-                   "one id, so one clone's release cancels the other's quarantine after a merge")
 def test_a_release_from_one_clone_does_not_cancel_the_others_quarantine(tmp_path: Path) -> None:
     from contexta_git.analysis.quarantine import quarantine
 
