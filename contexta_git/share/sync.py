@@ -23,6 +23,7 @@ from contexta_git.errors import ContextaError
 from contexta_git.git.repo import GitStore, View, git
 from contexta_git.store.merge import Resolution, resolve, run_folder, run_ref
 from contexta_git.core.names import BRANCH, CERT_TAG_PREFIX
+from contexta_git.store import quarantines
 from contexta_git.store.runs import Runs, problem
 
 RUNS_REFSPEC = f"{BRANCH}:{BRANCH}"
@@ -215,8 +216,11 @@ def _brings_unreadable(store: GitStore, old: str | None, theirs: str) -> bool:
     if old is not None and store.merge_base(old, theirs) != old:
         return False  # no fast-forward possible: the resolver sees every incoming run
     view = store.view(theirs)
-    folders = {f for f in map(run_folder, store.changed_paths(old, theirs)) if f}
-    return any(view.names(f) and problem(view, f) for f in folders)
+    changed = store.changed_paths(old, theirs)
+    folders = {f for f in map(run_folder, changed) if f}
+    ledgers = [p for p in changed if quarantines.is_ledger(p)]
+    return (any(view.names(f) and problem(view, f) for f in folders)
+            or any(quarantines.ledger_problem(p, view.read(p)) for p in ledgers))
 
 
 def _describe(remote: str, result: Resolution) -> str:

@@ -81,6 +81,7 @@ class Runs:
             raise RunNotFound(run.ref, self._suggest(run.name))
         data = read_run(view, run.path)  # checked first: a corrupt folder is named as it is
         if view.exists(quarantines.ledger_path(run)):
+            quarantines.check_ledger(view, run)
             files, subfolders = view.folder(run.path, schema.RECORD_FILES)
             data = records.RunData.from_files(quarantines.with_ledger(view, run, files),
                                               run.path, subfolders)

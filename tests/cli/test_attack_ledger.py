@@ -54,8 +54,6 @@ def test_attack_malformed_ledger_does_not_break_listings(two_runs: Path) -> None
     assert code == 0 and out.strip() == "run:p.healthy", out + err
 
 
-@pytest.mark.xfail(strict=True, reason="pull fast-forwards a malformed quarantine ledger "
-                                       "silently instead of refusing it")
 def test_attack_pull_refuses_a_malformed_ledger(two_runs: Path, tmp_path: Path) -> None:
     bare = tmp_path / "remote.git"
     git(tmp_path, "clone", "-q", "--bare", str(two_runs), str(bare))
@@ -71,8 +69,6 @@ def test_attack_pull_refuses_a_malformed_ledger(two_runs: Path, tmp_path: Path) 
     assert git(other, "show", f"refs/heads/contexta/runs:{LEDGER}", check=False).returncode != 0
 
 
-@pytest.mark.xfail(strict=True, reason="rm and show of a run with a malformed ledger fail "
-                                       "without naming the ledger, and rm cannot remove it")
 def test_attack_malformed_ledger_is_named_and_removable(two_runs: Path) -> None:
     plant(two_runs, LEDGER, "not toml [[[\n")
     code, _, err = invoke(two_runs, "show", "victim")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 import contexta_git
 from contexta_git.errors import InvalidValue
