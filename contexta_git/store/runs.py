@@ -16,8 +16,11 @@ from contexta_git.errors import (
     AmbiguousRun, CorruptRun, InvalidName, InvalidValue, RunExists, RunNotFound,
 )
 from contexta_git.git.repo import GitStore, View
-from contexta_git.core.names import RunId, project_path
-from contexta_git.store import quarantines
+from contexta_git.core.chunks import Block
+from contexta_git.core.names import FORMAT, RunId, project_path
+from contexta_git.store import quarantines, series
+
+FORMAT_LINE = FORMAT.encode() + b"\n"
 
 
 @dataclass
@@ -36,13 +39,15 @@ class RunChange:
     environment: bytes | None = None
     lockfile: bytes | None = None
     fresh_ids: bool = False  # ids are new random ones: skip reading the file for duplicates
+    series: dict[tuple[str, str | None], Block] = field(default_factory=dict)  # (key, stage)
 
     def add(self, filename: str, entry: dict[str, Any]) -> None:
         self.appends.setdefault(filename, []).append(entry)
 
     def is_empty(self) -> bool:
         return not (self.header or self.stages or any(self.appends.values())
-                    or self.environment or self.lockfile or self.create)
+                    or self.environment or self.lockfile or self.create
+                    or any(block.values for block in self.series.values()))
 
 
 class Runs:
@@ -244,6 +249,11 @@ def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
             kept = records.append(out.get(ledger, view.read(ledger)), quarantines.TABLE, marks)
             if kept is not None:
                 out[ledger] = kept
+        flushed = series.flush(path, current(records.SERIES), change.series.values())
+        if flushed:
+            out.update(flushed)
+            if view.read("FORMAT") != FORMAT_LINE:  # the branch now holds series chunks
+                out["FORMAT"] = FORMAT_LINE
         if change.environment is not None:
             out[f"{path}/{records.ENVIRONMENT}"] = change.environment
         if change.lockfile is not None:
