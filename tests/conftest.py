@@ -84,3 +84,14 @@ def run_tree(repo: Path) -> list[str]:
 
 
 __all__ = ["git", "run_tree"]
+
+
+def two_clones(tmp_path: Path) -> tuple[Path, Path]:
+    """Two clones, ``a`` and ``b``, of one bare remote that holds one commit on main."""
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(tmp_path, "clone", "-q", str(bare), str(tmp_path / "a"))
+    git(tmp_path / "a", "commit", "-q", "--allow-empty", "-m", "init")
+    git(tmp_path / "a", "push", "-q", "origin", "HEAD")
+    git(tmp_path, "clone", "-q", str(bare), str(tmp_path / "b"))
+    return tmp_path / "a", tmp_path / "b"

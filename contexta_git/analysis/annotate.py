@@ -41,14 +41,16 @@ def event_id(prefix: str, key: str, message: str, attributes: Mapping[str, Any],
 
 def append_event(runs: Runs, targets: Sequence[RunId], key: str, message: str, *,
                  attributes: Mapping[str, Any], level: str, verb: str, subject: str,
-                 id_prefix: str) -> str | None:
-    """One event appended to every run in ``targets``, in one commit."""
+                 id_prefix: str, fixed_id: str | None = None) -> str | None:
+    """One event appended to every run in ``targets``, in one commit. Its record id is
+    ``fixed_id`` or derived from its content; a run that already holds it gets nothing."""
     check_key(key, "event")
     if level not in LEVELS:
         raise InvalidValue(f"event level must be one of {', '.join(LEVELS)}: {level!r}")
     attrs = redact(records.clean(dict(attributes)))
     message, subject = redact_text(message), redact_text(subject)  # both land in git
-    entry = {"id": event_id(id_prefix, key, message, attrs, level), "key": key, "level": level,
+    entry = {"id": fixed_id or event_id(id_prefix, key, message, attrs, level), "key": key,
+             "level": level,
              "message": message, "attributes": attrs, "observed_at": now()}
     changes = [RunChange(run, create=False, appends={"events.toml": [dict(entry)]})
                for run in targets]

@@ -119,7 +119,7 @@ def _stage_order(left: RunData, right: RunData) -> list[str]:
 SERIES_ROWS = ("first", "min", "max", "count")
 
 
-def _metrics(run: RunData) -> dict[str, dict[str, float]]:
+def stage_metrics(run: RunData) -> dict[str, dict[str, float]]:
     """Per stage: the latest value of each key; a step series' key is followed by its
     aggregates (``loss.min``, ...), each a row of its own."""
     rows = ({"key": m.key, "stage": m.stage, "value": m.value, "observed_at": m.observed_at}
@@ -156,7 +156,7 @@ def _datasets(run: RunData) -> dict[str, Any]:
 
 
 def diff_runs(left: RunData, right: RunData) -> RunComparison:
-    a, b = _metrics(left), _metrics(right)
+    a, b = stage_metrics(left), stage_metrics(right)
     stages = tuple(StageComparison(name, _deltas(a.get(name, {}), b.get(name, {})))
                    for name in _stage_order(left, right))
     return RunComparison(

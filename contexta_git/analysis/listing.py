@@ -21,7 +21,7 @@ from contexta_git.store import index, quarantines
 from contexta_git.core import records, series
 from contexta_git.core.series import SeriesSummary
 from contexta_git.core.schema import RunProblem
-from contexta_git.errors import CorruptRun, InvalidValue
+from contexta_git.errors import ContextaError, CorruptRun, InvalidValue
 from contexta_git.git.repo import View
 from contexta_git.core.names import RunId
 from contexta_git.store.runs import Runs, read_records
@@ -46,6 +46,11 @@ class RunSummary(NamedTuple):
     stage_metrics: dict[str, dict[str, float]] = {}  # noqa: RUF012
     source_commit: str | None = None  # the code commit the run was recorded from
     patch_id: str | None = None  # set by the post-commit hook: the change, across amend/rebase
+    params: dict[str, Any] = {}  # noqa: RUF012
+    tags: dict[str, Any] = {}  # noqa: RUF012
+    datasets: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - name -> version, digest
+    python: str | None = None
+    platform: str | None = None
     #: step series by key, every stage combined: {"loss": {"count": .., "min": .., ...}}
     #: (core/series.py NUMBERS), and the same per stage ("": no stage)
     series: dict[str, dict[str, float]] = {}  # noqa: RUF012
@@ -94,6 +99,7 @@ def _summary(folder: str, docs: dict[str, Any]) -> RunSummary:
     run_id = RunId.from_path(folder)
     head = docs[records.RUN]
     events = docs["events.toml"]
+    env = docs[records.ENVIRONMENT] if isinstance(docs[records.ENVIRONMENT], dict) else {}
     rows = docs["metrics.toml"]
     chunked = [SeriesSummary.from_record(row) for row in docs[records.SERIES]]
     metrics, by_stage = series.latest(rows, chunked)
@@ -108,7 +114,12 @@ def _summary(folder: str, docs: dict[str, Any]) -> RunSummary:
         patch_id=_text((head.get("tags") or {}).get("patch_id")),
         series={k: s.numbers() for k, s in series.by_key(found).items()},
         stage_series={stage: {k: s.numbers() for k, s in series.by_key(
-            [f for f in found if (f.stage or "") == stage], None).items()} for stage in stages})
+            [f for f in found if (f.stage or "") == stage], None).items()} for stage in stages},
+        params=head.get("params") or {}, tags=head.get("tags") or {},
+        datasets={d["name"]: {"version": d.get("version"), "digest": d.get("digest")}
+                  for d in docs["datasets.toml"] if isinstance(d.get("name"), str)},
+        python=_text((env.get("python") or {}).get("version")),
+        platform=_text(env.get("platform")))
 
 
 def _number(value: float | None) -> float:
@@ -144,13 +155,17 @@ def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunI
     else:
         found = [_read(view, run_id.path) for run_id in run_ids if view.exists(run_id.path)]
     readable = [s for s in found if isinstance(s, RunSummary)]
-    return Listing(_with_ledgers(view, readable, project),
-                   sorted((p for p in found if isinstance(p, RunProblem)), key=lambda p: p.folder))
+    problems = [p for p in found if isinstance(p, RunProblem)]
+    listed = _with_ledgers(view, readable, project, problems)
+    return Listing(listed, sorted(problems, key=lambda p: p.folder))
 
 
-def _with_ledgers(view: View, found: list[RunSummary], project: str | None) -> list[RunSummary]:
+def _with_ledgers(view: View, found: list[RunSummary], project: str | None,
+                  problems: list[RunProblem]) -> list[RunSummary]:
     """The summaries with each run's quarantine ledger applied (see store/quarantines.py):
-    a quarantine outlives rm, re-recording and merges. Only runs with a ledger are read."""
+    a quarantine outlives rm, re-recording and merges. Only runs with a ledger are read;
+    a run whose ledger cannot be read is skipped and named in ``problems`` (its
+    quarantine state is unknown, so it is never listed as if it had none)."""
     held = {(run.project, run.name): data for run, data in quarantines.ledgers(view, project)}
     if not held:
         return found
@@ -162,13 +177,18 @@ def _with_ledgers(view: View, found: list[RunSummary], project: str | None) -> l
             keys = summary.event_keys
             if keys:
                 keys += tuple(k for k in quarantines.KEYS if k not in keys and k.encode() in ledger)
-            summary = summary._replace(quarantined=quarantines.active(view, run, ledger),
-                                       event_keys=keys)
+            try:
+                quarantined = quarantines.active(view, run, ledger)
+            except ContextaError as exc:
+                problems.append(RunProblem(run.path, None, f"its quarantine ledger "
+                                           f"{quarantines.ledger_path(run)} cannot be read: {exc}"))
+                continue
+            summary = summary._replace(quarantined=quarantined, event_keys=keys)
         out.append(summary)
     return out
 
 
-SUMMARY_VERSION = 7  # bump when RunSummary or _summary changes: cached summaries are rebuilt
+SUMMARY_VERSION = 8  # bump when RunSummary or _summary changes: cached summaries are rebuilt
 
 
 def _split(view: View, folder: str) -> tuple[RunSummary | RunProblem, RunSummary | RunProblem]:

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 dataset_option = click.option(
     "--dataset", "datasets", multiple=True, metavar="NAME[@VERSION]=PATH",
     help="A dataset file or folder, fingerprinted (sha256, git blob id); repeatable.")
+tag_option = click.option(
+    "--tag", "tags", multiple=True, metavar="KEY=VALUE",
+    help="A tag (free text, shown and filtered as tags.KEY); repeatable.")
 artifact_option = click.option(
     "--artifact", "artifacts", multiple=True, metavar="PATH",
     help="An output file (a model), fingerprinted; with run, read after the command; repeatable.")
@@ -84,6 +87,7 @@ def _save(planned: SettingsFile) -> None:
 @click.option("--params-file", multiple=True, type=click.Path(dir_okay=False),
               help="JSON, TOML or YAML file of params.")
 @click.option("--event", "events", multiple=True, metavar="KEY=MESSAGE", help="An event; repeatable.")
+@tag_option
 @dataset_option
 @artifact_option
 @click.option("--no-environment", is_flag=True, help="Do not capture the Python environment.")
@@ -91,8 +95,8 @@ def _save(planned: SettingsFile) -> None:
 @click.pass_context
 def record(ctx: click.Context, project: str, name: str, stage: str | None, metrics: tuple[str, ...],
            params: tuple[str, ...], metrics_file: tuple[str, ...], params_file: tuple[str, ...],
-           events: tuple[str, ...], datasets: tuple[str, ...], artifacts: tuple[str, ...],
-           no_environment: bool, as_json: bool) -> None:
+           events: tuple[str, ...], tags: tuple[str, ...], datasets: tuple[str, ...],
+           artifacts: tuple[str, ...], no_environment: bool, as_json: bool) -> None:
     """Record a completed run with these metrics, params and events, in one commit."""
     from contexta_git.record import inputs
     from contexta_git.record.oneshot import DataFile
@@ -105,7 +109,8 @@ def record(ctx: click.Context, project: str, name: str, stage: str | None, metri
     runs = runs_of(ctx)
     run_id = do_record(runs, project, name, metrics=values, params=settings, events=notes,
                        stage=stage, capture_environment=not no_environment,
-                       datasets=[DataFile.parse(d) for d in datasets], artifacts=artifacts)
+                       datasets=[DataFile.parse(d) for d in datasets], artifacts=artifacts,
+                       tags=dict(inputs.pairs(tags, "tag")))
     if as_json:
         echo_json(run_dict(runs.get(run_id)))
     else:
@@ -119,13 +124,14 @@ def record(ctx: click.Context, project: str, name: str, stage: str | None, metri
               help="Metrics file the command writes (JSON, TOML or YAML); read when it ends.")
 @click.option("--stage", help="Stage the metrics file belongs to.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A param; repeatable.")
+@tag_option
 @dataset_option
 @artifact_option
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def run(ctx: click.Context, project: str, name: str, metrics_file: str | None, stage: str | None,
-        params: tuple[str, ...], datasets: tuple[str, ...], artifacts: tuple[str, ...],
-        command: tuple[str, ...]) -> None:
+        params: tuple[str, ...], tags: tuple[str, ...], datasets: tuple[str, ...],
+        artifacts: tuple[str, ...], command: tuple[str, ...]) -> None:
     """Run COMMAND (after --) as a recorded run: environment, source, duration, exit
     status and the metrics file it wrote. Exits with the command's own status."""
     from contexta_git.record import inputs
@@ -133,7 +139,8 @@ def run(ctx: click.Context, project: str, name: str, metrics_file: str | None, s
 
     result = run_command(runs_of(ctx), project, name, command, metrics_file=metrics_file,
                          params=inputs.params_args(params, ()), stage=stage,
-                         datasets=[DataFile.parse(d) for d in datasets], artifacts=artifacts)
+                         datasets=[DataFile.parse(d) for d in datasets], artifacts=artifacts,
+                         tags=dict(inputs.pairs(tags, "tag")))
     data = result.run
     if result.problem:
         echo(f"Warning: {result.problem}; the run is marked failed", err=True)

@@ -63,6 +63,8 @@ def run_detail(run: RunData) -> None:
                   + dirty)
     if run.params:
         out.print("params: " + ", ".join(f"{fmt(k)}={fmt(v)}" for k, v in run.params.items()))
+    if run.tags:
+        out.print("tags: " + ", ".join(f"{fmt(k)}={fmt(v)}" for k, v in run.tags.items()))
     single = [m for m in run.metrics if m.step is None]
     if single:
         table = Table("stage", "metric", "value", box=None, pad_edge=False)

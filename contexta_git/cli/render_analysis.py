@@ -61,3 +61,24 @@ def audit(result: Any) -> None:
     for check in result.checks:
         mark = "PASS" if check.passed else "MISS"
         out.print(f"  [{mark}] {fmt(check.name):<11} {fmt(check.reason)}")
+
+
+def side_by_side(cmp: Any) -> None:
+    """One column per run; numbers show their change against the first run."""
+    out = console()
+    if not cmp.rows:
+        out.print("no difference between " + ", ".join(fmt(r) for r in cmp.runs))
+        return
+    table = Table("", *(fmt(ref) for ref in cmp.runs), box=None, pad_edge=False)
+    section = None
+    for row in cmp.rows:
+        if row.section != section:
+            section = row.section
+            table.add_row(styled((section + "s" if section != "environment" else section,
+                                  "bold")))
+        cells = []
+        for value, delta in zip(row.values, row.deltas, strict=True):
+            shown = _side(value)
+            cells.append(shown if not delta else f"{shown} ({_signed(delta)})")
+        table.add_row("  " + fmt(row.key), *cells)
+    out.print(table)

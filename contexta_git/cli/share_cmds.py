@@ -17,9 +17,11 @@ from contexta_git.cli.text import echo
 @click.pass_context
 def push(ctx: click.Context, remote: str, no_retry: bool) -> None:
     """Push contexta/runs and every contexta/cert/* tag to REMOTE (default origin)."""
+    from contexta_git.cli.progress import progress
     from contexta_git.share.sync import push as do_push
 
-    result = do_push(runs_of(ctx), remote, retry=not no_retry)
+    with progress("push") as report:
+        result = do_push(runs_of(ctx), remote, retry=not no_retry, progress=report)
     for pulled in result.pulled:
         echo(f"{remote} had moved: merged {_counts(pulled)}, pushed again")
         _removed(pulled)
@@ -35,9 +37,11 @@ def pull(ctx: click.Context, remote: str, as_json: bool) -> None:
     """Fetch REMOTE's runs and certificates and merge them into contexta/runs."""
     import dataclasses
 
+    from contexta_git.cli.progress import progress
     from contexta_git.share.sync import pull as do_pull
 
-    result = do_pull(runs_of(ctx), remote)
+    with progress("pull") as report:
+        result = do_pull(runs_of(ctx), remote, progress=report)
     if as_json:
         echo_json(dataclasses.asdict(result))
         return

@@ -11,13 +11,18 @@ from contexta_git.record.run import start_run
 from contexta_git.store.runs import Runs
 
 PROJECT = "demo"
+#: files the demo writes beside its repository
+BESIDE = ("quality.toml", "allowed_signers", "demo-signing-key", "demo-signing-key.pub")
 
 
 def make_repository(root: Path) -> Path:
     """A new git repository with a training script committed, and its own identity."""
     repo = root / "ml-project"
-    if repo.exists():
-        raise InvalidValue(f"{repo} already exists: give --keep a new folder")
+    # the release steps write these next to the repository (demo/cert.py): never over a
+    # file the user already has there (a quality.toml, an allowed_signers file)
+    for path in (repo, *(root / name for name in BESIDE)):
+        if path.exists() or path.is_symlink():
+            raise InvalidValue(f"{path} already exists: give --keep a new folder")
     GitStore.init(repo)
     for key, value in (("user.name", "Demo User"), ("user.email", "demo@example.com")):
         git(["config", key, value], cwd=repo, check=True)

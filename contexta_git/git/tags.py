@@ -129,7 +129,11 @@ class TagObject:
 
 
 def parse_tag(raw: bytes) -> TagObject:
-    """Split a tag object into its headers, message and trailing signature (if any)."""
+    """Split a tag object into its headers, message and trailing signature (if any).
+
+    The signature starts at the *last* line that opens an armor block, as git's
+    ``parse_signed_buffer`` has it: that is the block ``git verify-tag`` checks, so its
+    kind decides which trust rules apply (an earlier block is message text to git)."""
     head, _, body = raw.partition(b"\n\n")
     fields: dict[str, str] = {}
     for line in head.decode(errors="replace").splitlines():
@@ -138,9 +142,9 @@ def parse_tag(raw: bytes) -> TagObject:
     signature = None
     cut: int | None = None
     for armor in _ARMOR_STARTS:
-        found = body.find(b"\n" + armor)
-        pos = 0 if body.startswith(armor) else (found + 1 if found >= 0 else -1)
-        if pos >= 0 and (cut is None or pos < cut):
+        found = body.rfind(b"\n" + armor)
+        pos = found + 1 if found >= 0 else (0 if body.startswith(armor) else -1)
+        if pos >= 0 and (cut is None or pos > cut):
             cut = pos
     if cut is not None:
         body, signature = body[:cut], body[cut:]

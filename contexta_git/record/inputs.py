@@ -120,7 +120,7 @@ def params_args(items: Iterable[str], files: Iterable[str]) -> dict[str, Any]:
         params.update(flatten(read_mapping(path)))
     for key, text in pairs(items, "param"):
         params[key] = parse_param(text)
-    return params
+    return {key: value for key, value in params.items() if value is not None}  # null: unset
 
 
 # -- values handed to the Python API ------------------------------------------------------
@@ -146,6 +146,10 @@ def plain(value: Any, what: str, name: str) -> Any:
     if isinstance(value, Mapping):
         return plain_table(value, what, f"{name}.")
     if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if item is None:  # dropping it would shift every later item
+                raise InvalidValue(f"{what} '{name}[{i}]' is None: TOML has no null, so a "
+                                   "list cannot hold one; use a value such as 0 or \"\"")
         return [plain(v, what, f"{name}[{i}]") for i, v in enumerate(value)]
     raise InvalidValue(f"{what} {name!r} must be {KINDS}, got {type(value).__name__}")
 
@@ -160,6 +164,8 @@ def plain_table(values: Any, what: str, prefix: str = "") -> dict[str, Any]:
         if isinstance(key, bool) or not isinstance(key, (str, int)):
             raise InvalidValue(f"{what} names must be strings, got {type(key).__name__} "
                                f"in {prefix[:-1] or what + 's'}")
+        if value is None:
+            continue  # a null param is an unset one: left out, and not counted
         out[str(key)] = plain(value, what, f"{prefix}{key}")
     return out
 

@@ -41,12 +41,13 @@ class DataFile:
 def record(runs: Runs, project: str, name: str, *, metrics: Mapping[str, float] | None = None,
            params: Mapping[str, Any] | None = None, events: Mapping[str, str] | None = None,
            stage: str | None = None, capture_environment: bool = True,
-           datasets: Sequence[DataFile] = (), artifacts: Sequence[str] = ()) -> RunId:
+           datasets: Sequence[DataFile] = (), artifacts: Sequence[str] = (),
+           tags: Mapping[str, Any] | None = None) -> RunId:
     """One completed run holding these values, written in a single commit. Dataset and
     artifact files are fingerprinted (sha256, git blob id) before anything is written."""
     run_id = RunId(project, name)
     # everything is checked as it is buffered; nothing is written before finish()
-    run = Run(runs, run_id, params=params, capture_environment=capture_environment)
+    run = Run(runs, run_id, params=params, tags=tags, capture_environment=capture_environment)
     if stage is not None:
         run.add_stage(stage)
     if metrics:
@@ -89,7 +90,7 @@ class CommandNotStarted(ContextaError):
 def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
                 metrics_file: str | None = None, params: Mapping[str, Any] | None = None,
                 stage: str | None = None, datasets: Sequence[DataFile] = (),
-                artifacts: Sequence[str] = ()) -> Wrapped:
+                artifacts: Sequence[str] = (), tags: Mapping[str, Any] | None = None) -> Wrapped:
     """Run ``command`` as a recorded run: environment and source first, then its exit
     status, duration and the metrics file it wrote. Whatever happens after the run
     started (an unreadable metrics file, SIGINT or SIGTERM, a bug of ours), it ends
@@ -99,7 +100,7 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
     path = Path(metrics_file) if metrics_file else None
     before = path.stat().st_mtime_ns if path is not None and path.exists() else None
     run = Run(runs, RunId(project, name),
-              params={"command": shlex.join(redact_argv(command)), **(params or {})})
+              params={"command": shlex.join(redact_argv(command)), **(params or {})}, tags=tags)
     for data in datasets:  # the data the command will read, fingerprinted before it runs
         run.dataset(data.name, version=data.version, path=data.path)
     with Interrupts() as signals:

@@ -15,6 +15,7 @@ Tags are pushed and fetched without ``+``: git refuses to move an existing certi
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from contexta_git.core import records
@@ -23,6 +24,7 @@ from contexta_git.errors import ContextaError
 from contexta_git.git.repo import GitStore, View, git
 from contexta_git.store.merge import Resolution, resolve, run_folder, run_ref
 from contexta_git.core.names import BRANCH, CERT_TAG_PREFIX
+from contexta_git.store import quarantines
 from contexta_git.store.runs import Runs, problem
 
 RUNS_REFSPEC = f"{BRANCH}:{BRANCH}"
@@ -85,10 +87,14 @@ def _check_remote(store: GitStore, remote: str) -> None:
         raise NoSuchRemote(remote)
 
 
-def pull(runs: Runs, remote: str = "origin") -> PullResult:
-    """Fetch the remote's runs and certificates, then merge its runs into contexta/runs."""
+def pull(runs: Runs, remote: str = "origin", *,
+         progress: Callable[[int, int | None, str], None] | None = None) -> PullResult:
+    """Fetch the remote's runs and certificates, then merge its runs into contexta/runs.
+    ``progress(step, steps, what)`` hears of each step (the CLI draws it)."""
     store = runs.store
+    report = progress or (lambda done, total, what: None)
     _check_remote(store, remote)
+    report(0, 2, f"fetching from {remote}")
     ref = tracking_ref(remote)
     known_tags = _cert_tags(store)
     fetched = git(["fetch", "--no-tags", remote, f"+{BRANCH}:{ref}", TAGS_REFSPEC],
@@ -102,6 +108,7 @@ def pull(runs: Runs, remote: str = "origin") -> PullResult:
     _fail_unless_ok(fetched, "fetch", remote)
     theirs = store.ref_target(ref)
     assert theirs is not None
+    report(1, 2, "merging runs")
     previous = store.tip()
     tip, how, result = merge_runs(store, theirs, remote)
     if how == "merge":  # the merge may have landed on a tip newer than the one read above
@@ -133,14 +140,17 @@ def merge_runs(store: GitStore, theirs: str, label: str) -> tuple[str | None, st
     return tip, how, result
 
 
-def push(runs: Runs, remote: str = "origin", *, retry: bool = True) -> PushResult:
+def push(runs: Runs, remote: str = "origin", *, retry: bool = True,
+         progress: Callable[[int, int | None, str], None] | None = None) -> PushResult:
     """Push contexta/runs and every certificate tag; a remote that moved is pulled and
     merged first, then pushed again (``retry``), at most a few times."""
     store = runs.store
+    report = progress or (lambda done, total, what: None)
     if store.tip() is None:
         raise NothingToPush()
     pulled: list[PullResult] = []
-    for _attempt in range(PUSH_ATTEMPTS):
+    for attempt in range(PUSH_ATTEMPTS):
+        report(attempt, None, f"pushing to {remote}" + (f" (try {attempt + 1})" if attempt else ""))
         pushed = git(["push", "--porcelain", "--no-verify", remote, RUNS_REFSPEC, TAGS_REFSPEC],
                      cwd=_cwd(store))
         lines = pushed.stdout.decode(errors="replace").splitlines()
@@ -215,8 +225,11 @@ def _brings_unreadable(store: GitStore, old: str | None, theirs: str) -> bool:
     if old is not None and store.merge_base(old, theirs) != old:
         return False  # no fast-forward possible: the resolver sees every incoming run
     view = store.view(theirs)
-    folders = {f for f in map(run_folder, store.changed_paths(old, theirs)) if f}
-    return any(view.names(f) and problem(view, f) for f in folders)
+    changed = store.changed_paths(old, theirs)
+    folders = {f for f in map(run_folder, changed) if f}
+    ledgers = [p for p in changed if quarantines.is_ledger(p)]
+    return (any(view.names(f) and problem(view, f) for f in folders)
+            or any(quarantines.ledger_problem(p, view.read(p)) for p in ledgers))
 
 
 def _describe(remote: str, result: Resolution) -> str:

@@ -205,6 +205,9 @@ def _resolve_path(path: str, base: View, ours: View, theirs: View, both: bool,
     mine, other = ours.read(path), theirs.read(path)
     if mine == other:
         return
+    if quarantines.is_ledger(path) and (bad := quarantines.ledger_problem(path, other)):
+        out.refused.append(RunProblem.of(bad))  # theirs cannot be read: ours stays
+        return
     if not both:
         out.changes[path] = other
         return

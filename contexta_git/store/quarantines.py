@@ -17,7 +17,7 @@ from typing import Any
 
 from contexta_git.core import records
 from contexta_git.core.names import RunId, project_path
-from contexta_git.errors import ContextaError, InvalidName
+from contexta_git.errors import ContextaError, CorruptRun, InvalidName
 from contexta_git.git.repo import View
 
 EVENTS = "events.toml"
@@ -33,6 +33,31 @@ def is_ledger(path: str) -> bool:
     parts = path.split("/")
     return (len(parts) == 4 and parts[0] == "projects" and parts[2] == "quarantines"
             and parts[3].endswith(".toml"))
+
+
+def ledger_problem(path: str, data: bytes | None) -> CorruptRun | None:
+    """What makes the ledger at ``path`` unreadable (None: readable or absent), as the
+    CorruptRun that names it."""
+    if data is None:
+        return None
+    folder, _, name = path.rpartition("/")
+    try:
+        entries = records.loads(data, path).get(TABLE, [])
+    except ContextaError as exc:
+        return CorruptRun(folder, name, str(exc).removeprefix(f"corrupt {path} on the runs "
+                                                              "branch: "))
+    if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("id"), str) for e in entries):
+        return CorruptRun(folder, name, f"{TABLE} must be a list of tables, each with an id")
+    return None
+
+
+def check_ledger(view: View, run: RunId) -> None:
+    """CorruptRun naming the run's ledger when it cannot be read."""
+    path = ledger_path(run)
+    problem = ledger_problem(path, view.read(path))
+    if problem is not None:
+        raise problem
 
 
 def marks(entries: Any) -> list[dict[str, Any]]:
@@ -77,6 +102,12 @@ def reason(view: View, run: RunId) -> str | None:
     return "; ".join(reasons) if reasons else None
 
 
+def in_force(view: View, run: RunId) -> dict[str, str]:
+    """The quarantines in force for ``run`` at ``view``, ``{event id: reason}``: its own
+    events and its ledger together, whether or not the run is still on the branch."""
+    return _in_force(view, run, view.read(ledger_path(run)))
+
+
 def _in_force(view: View, run: RunId, ledger: bytes | None) -> dict[str, str]:
     events = records.loads(view.read(f"{run.path}/{EVENTS}"), EVENTS).get(TABLE, [])
     known = {e.get("id") for e in events}
@@ -93,5 +124,9 @@ def preserve(view: View, run: RunId) -> dict[str, bytes]:
     except ContextaError:  # an unreadable events.toml holds no quarantine anyone could read
         events = []
     path = ledger_path(run)
-    updated = records.append(view.read(path), TABLE, marks(events))
+    existing = view.read(path)
+    if ledger_problem(path, existing) is not None:  # unreadable: history keeps it, the tip
+        # gets what can be read
+        return {path: records.append(None, TABLE, marks(events)) or records.dumps({TABLE: []})}
+    updated = records.append(existing, TABLE, marks(events))
     return {path: updated} if updated is not None else {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from typing import Any
@@ -40,6 +40,7 @@ class RunChange:
     lockfile: bytes | None = None
     fresh_ids: bool = False  # ids are new random ones: skip reading the file for duplicates
     series: dict[tuple[str, str | None], Block] = field(default_factory=dict)  # (key, stage)
+    ledger_only: bool = False  # a run no longer on the branch: only its quarantine ledger
 
     def add(self, filename: str, entry: dict[str, Any]) -> None:
         self.appends.setdefault(filename, []).append(entry)
@@ -61,12 +62,14 @@ class Runs:
         return cls(GitStore(repo or "."))
 
     # -- writing -------------------------------------------------------------------
-    def apply(self, changes: Sequence[RunChange], message: str,
-              trailers: dict[str, str] | None = None) -> str | None:
-        """Apply every change in one commit (all or nothing). The records are redacted
-        as they become bytes (``records.dumps``), the message and trailers by the commit
-        transaction itself."""
-        return self.store.commit(lambda view: _build(view, changes), message, trailers)
+    def apply(self, changes: Sequence[RunChange] | Callable[[View], Sequence[RunChange]],
+              message: str, trailers: dict[str, str] | None = None) -> str | None:
+        """Apply every change in one commit (all or nothing). ``changes`` may be a function
+        of the tip, asked again on every attempt, for changes that depend on the state
+        they change (a quarantine). The records are redacted as they become bytes
+        (``records.dumps``), the message and trailers by the commit transaction itself."""
+        plan = changes if callable(changes) else (lambda view: changes)
+        return self.store.commit(lambda view: _build(view, plan(view)), message, trailers)
 
     # -- reading -------------------------------------------------------------------
     def view(self, at: str | None = None) -> View:
@@ -83,6 +86,7 @@ class Runs:
             raise RunNotFound(run.ref, self._suggest(run.name))
         data = read_run(view, run.path)  # checked first: a corrupt folder is named as it is
         if view.exists(quarantines.ledger_path(run)):
+            quarantines.check_ledger(view, run)
             files, subfolders = view.folder(run.path, schema.RECORD_FILES)
             data = records.RunData.from_files(quarantines.with_ledger(view, run, files),
                                               run.path, subfolders)
@@ -210,10 +214,23 @@ def _current(view: View, out: dict[str, bytes | None], folder: str, name: str) -
     return out[key] if key in out else view.read(key)
 
 
+def _ledger(view: View, out: dict[str, bytes | None], run: RunId,
+            events: list[dict[str, Any]]) -> dict[str, bytes]:
+    marks = quarantines.marks(events)
+    if not marks:
+        return {}
+    path = quarantines.ledger_path(run)
+    kept = records.append(out.get(path, view.read(path)), quarantines.TABLE, marks)
+    return {path: kept} if kept is not None else {}
+
+
 def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
     out: dict[str, bytes | None] = {}
     for change in changes:
         run, path = change.run, change.run.path
+        if change.ledger_only:
+            out.update(_ledger(view, out, run, change.appends.get(quarantines.EVENTS, [])))
+            continue
         exists = view.exists(f"{path}/{records.RUN}")
         if change.create and exists:
             raise RunExists(run.ref)
@@ -243,12 +260,8 @@ def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
             new = records.append(current(filename), table, entries, known)
             if new is not None:
                 out[f"{path}/{filename}"] = new
-        marks = quarantines.marks(change.appends.get(quarantines.EVENTS, []))
-        if marks:  # a quarantine or release is kept beside the run too: it outlives it
-            ledger = quarantines.ledger_path(run)
-            kept = records.append(out.get(ledger, view.read(ledger)), quarantines.TABLE, marks)
-            if kept is not None:
-                out[ledger] = kept
+        # a quarantine or release is kept beside the run too: it outlives it
+        out.update(_ledger(view, out, run, change.appends.get(quarantines.EVENTS, [])))
         flushed = series.flush(path, current(records.SERIES), change.series.values())
         if flushed:
             out.update(flushed)

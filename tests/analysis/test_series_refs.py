@@ -91,6 +91,10 @@ def test_diff_shows_series_by_their_summaries(repo: Path) -> None:
     out = invoke(repo, "diff", "steady", "spiky", "--md")[1]
     assert "| train | loss.min | 0.3 | 0.1 | -0.2 |" in out
     assert "loss.count" not in out  # unchanged rows are left out
+    code, out, _err = invoke(repo, "compare", "steady", "spiky", "flat", "--json")
+    rows = {r["key"]: r["values"] for r in json.loads(out)["rows"] if r["section"] == "metric"}
+    assert code == 0 and rows["train.loss.min"] == [0.3, 0.1, 0.45]
+    assert rows["train.loss"] == [0.3, 0.8, 0.45] and "train.loss.count" not in rows
 
 
 def test_show_prints_summaries_and_series_prints_every_point(repo: Path) -> None:

@@ -88,6 +88,7 @@ def test_every_json_output_is_strict(repo: Path, world: dict[str, str]) -> None:
         "runs": [("runs", "--json"), ("runs", "--json", "--sort", "acc")],
         "show": [("show", "a", "--json"), ("show", "c", "--json")],
         "diff": [("diff", "a", "b", "--json"), ("diff", "a", "c", "--json", "--all")],
+        "compare": [("compare", "a", "b", "c", "--json", "--all")],
         "audit": [("audit", "a", "--json")],
         "record": [("record", "-p", "p", "-n", "d", "--metric", "acc=1", "--no-environment",
                     "--json", *PARAMS)],
@@ -120,6 +121,8 @@ def test_every_json_output_is_strict(repo: Path, world: dict[str, str]) -> None:
     assert set(changes) == {"lr"}  # b overrides lr; grid = [nan, 1.5] on both sides is no change
     assert changes["lr"] == {"key": "lr", "left": "NaN", "right": 0.1}
     assert [m["right"] for s in outputs["diff"][1]["stages"] for m in s["metrics"]] == ["NaN"]
+    lr = [r for r in outputs["compare"][0]["rows"] if r["key"] == "lr"][0]
+    assert lr["values"][0] == "NaN" and lr["changed"]
     gate_c = outputs["gate"][1]
     assert gate_c["decision"] == "FAIL" and gate_c["checks"][0]["value"] == "NaN"
 

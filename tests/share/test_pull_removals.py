@@ -13,17 +13,11 @@ from contexta_git.share.sync import pull, push
 from contexta_git.store.rm import rm
 from contexta_git.store.runs import Runs
 
-from tests.conftest import git
+from tests.conftest import git, two_clones
 
 
 def _clones(tmp_path: Path) -> tuple[Path, Path]:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    git(tmp_path, "clone", "-q", str(bare), str(tmp_path / "a"))
-    git(tmp_path / "a", "commit", "-q", "--allow-empty", "-m", "init")
-    git(tmp_path / "a", "push", "-q", "origin", "HEAD")
-    git(tmp_path, "clone", "-q", str(bare), str(tmp_path / "b"))
-    return tmp_path / "a", tmp_path / "b"
+    return two_clones(tmp_path)
 
 
 def _rec(runs: Runs, name: str) -> None:

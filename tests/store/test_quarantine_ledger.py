@@ -19,7 +19,7 @@ from contexta_git.share.sync import pull, push
 from contexta_git.store.rm import rm
 from contexta_git.store.runs import Runs
 
-from tests.conftest import git
+from tests.conftest import git, two_clones
 
 Y = RunId("s", "y")
 
@@ -29,13 +29,8 @@ def _rec(runs: Runs, name: str, auc: float) -> None:
 
 
 def _clones(tmp_path: Path) -> tuple[Runs, Runs]:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    git(tmp_path, "clone", "-q", str(bare), str(tmp_path / "a"))
-    git(tmp_path / "a", "commit", "-q", "--allow-empty", "-m", "init")
-    git(tmp_path / "a", "push", "-q", "origin", "HEAD")
-    git(tmp_path, "clone", "-q", str(bare), str(tmp_path / "b"))
-    return Runs.open(tmp_path / "a"), Runs.open(tmp_path / "b")
+    a, b = two_clones(tmp_path)
+    return Runs.open(a), Runs.open(b)
 
 
 def test_a_merge_never_drops_a_quarantine_removed_on_one_side(tmp_path: Path) -> None:

@@ -1,0 +1,218 @@
+"""The run table behind ``contexta-git runs``: columns, filter, sort, limit.
+
+A column is named the way people write it (like ``dvc exp show`` and MLflow's
+``search_runs``):
+
+- ``run``, ``project``, ``name``, ``status``, ``started``, ``ended``, ``quarantined``, ``commit``
+- ``params.<key>``, ``tags.<key>``, ``datasets.<name>.version``, ``datasets.<name>.digest``,
+  ``env.python``, ``env.platform``
+- a metric: ``<stage>.<key>`` for a metric recorded in a stage, ``<key>`` for its latest
+  value in any stage; an aggregate suffix ``.last`` (the default), ``.min``, ``.max``,
+  ``.first`` or ``.count`` reads a step series' summary when the run has one.
+
+``--columns`` takes comma-separated names and ``*`` patterns (``params.*``); ``--sort``
+comma-separated names, ``-`` before a name for descending (missing values always last).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from contexta_git.analysis.query import QueryError, check_columns, parse
+from contexta_git.core.time import sort_key
+from contexta_git.errors import InvalidValue
+
+FIXED = ("run", "project", "name", "status", "started", "ended", "quarantined", "commit")
+DEFAULT_FIXED = ("run", "status", "started")
+AGGREGATES = ("last", "min", "max", "first", "count")
+DATES = {"started", "ended"}
+
+
+def _fixed(summary: Any, name: str) -> Any:
+    if name == "run":
+        return summary.ref
+    if name == "started":
+        return summary.started_at
+    if name == "ended":
+        return summary.ended_at
+    if name == "commit":
+        return summary.source_commit
+    return getattr(summary, name)
+
+
+def _series(summary: Any) -> dict[str, Any]:
+    return getattr(summary, "series", None) or {}
+
+
+def _metric(summary: Any, name: str) -> Any:
+    """A metric reference: exact key first (keys may hold dots), then stage.key, then
+    either with an aggregate suffix."""
+    if name in summary.metrics:
+        return summary.metrics[name]
+    stage, _, key = name.partition(".")
+    if key and key in summary.stage_metrics.get(stage, {}):
+        return summary.stage_metrics[stage][key]
+    base, _, agg = name.rpartition(".")
+    if base and agg in AGGREGATES:
+        found = _series(summary).get(base)
+        if found is not None:
+            return found.get(agg) if isinstance(found, dict) else getattr(found, agg, None)
+        if agg == "last":
+            return _metric(summary, base)
+    return None
+
+
+def value(summary: Any, name: str) -> Any:
+    """The value of column ``name`` for one run (None when it has none)."""
+    if name in FIXED:
+        return _fixed(summary, name)
+    head, _, rest = name.partition(".")
+    if head == "params":
+        return summary.params.get(rest)
+    if head == "tags":
+        return summary.tags.get(rest)
+    if head == "env":
+        return {"python": summary.python, "platform": summary.platform}.get(rest)
+    if head == "datasets":
+        data, _, field = rest.rpartition(".")
+        return (summary.datasets.get(data) or {}).get(field)
+    return _metric(summary, name)
+
+
+def columns_of(summaries: Iterable[Any]) -> list[str]:
+    """Every column some run has a value for, in a stable order: params, tags, metrics,
+    datasets, environment."""
+    params: dict[str, None] = {}
+    tags: dict[str, None] = {}
+    metrics: dict[str, None] = {}
+    datasets: dict[str, None] = {}
+    for s in summaries:
+        params.update(dict.fromkeys(f"params.{k}" for k in s.params))
+        tags.update(dict.fromkeys(f"tags.{k}" for k in s.tags))
+        for stage, values in s.stage_metrics.items():
+            metrics.update(dict.fromkeys(f"{stage}.{k}" if stage else k for k in values))
+        metrics.update(dict.fromkeys(_series(s)))
+        for data in s.datasets:
+            datasets.update(dict.fromkeys((f"datasets.{data}.version", f"datasets.{data}.digest")))
+    return [*sorted(params), *sorted(tags), *sorted(metrics), *sorted(datasets),
+            "env.python", "env.platform"]
+
+
+def known(name: str, available: Sequence[str]) -> bool:
+    """Whether a filter or sort may name ``name`` (fixed, present, or an aggregate of one)."""
+    if name in FIXED or name in available:
+        return True
+    base, _, agg = name.rpartition(".")
+    if agg in AGGREGATES and base in available:
+        return True
+    return any(name.startswith(p) for p in ("params.", "tags.", "datasets.", "env."))
+
+
+def suggest(name: str, available: Sequence[str]) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(name, [*FIXED, *available], n=3, cutoff=0.6)
+
+
+def select_columns(spec: str | None, available: Sequence[str]) -> list[str]:
+    """The columns ``spec`` names, patterns expanded against ``available`` (default: the
+    run, its status and start, then every metric and the params)."""
+    if not spec:
+        metric_cols = [c for c in available if not c.startswith(("params.", "tags.", "datasets.",
+                                                                "env."))]
+        params = [c for c in available if c.startswith("params.")]
+        return [*DEFAULT_FIXED, *metric_cols, *params]
+    chosen: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        if any(ch in part for ch in "*?["):
+            matched = [c for c in [*FIXED, *available] if fnmatch.fnmatchcase(c, part)]
+            if not matched:
+                raise InvalidValue(f"--columns {part!r} matches no column")
+            chosen += matched
+        elif known(part, available):
+            chosen.append(part)
+        else:
+            hints = suggest(part, available)
+            hint = f"; did you mean {', '.join(hints)}?" if hints else ""
+            raise InvalidValue(f"--columns: no column {part!r}{hint}")
+    return list(dict.fromkeys(chosen))
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: str
+    descending: bool
+
+
+def parse_sort(spec: str | None, available: Sequence[str]) -> list[SortKey]:
+    keys = []
+    for part in (p.strip() for p in (spec or "").split(",")):
+        if not part:
+            continue
+        descending = part.startswith("-")
+        name = part.lstrip("+-")
+        if not re.fullmatch(r"[\w.\-]+", name) or not known(name, available):
+            hints = suggest(name, available)
+            hint = f"; did you mean {', '.join(hints)}?" if hints else ""
+            raise InvalidValue(f"--sort: no column {name!r}{hint}")
+        keys.append(SortKey(name, descending))
+    return keys
+
+
+def _order(item: Any, name: str) -> tuple[int, Any]:
+    raw = value(item, name)
+    if raw is None:
+        return (2, 0)
+    if name in DATES:
+        return (0, sort_key(raw).timestamp())
+    if isinstance(raw, bool):
+        return (0, int(raw))
+    if isinstance(raw, int | float):
+        return (0, raw)
+    return (1, str(raw))
+
+
+def sort_rows(rows: list[Any], keys: Sequence[SortKey]) -> list[Any]:
+    """Stable multi-key sort; missing values last whatever the direction."""
+    for key in reversed(keys):
+        present = [r for r in rows if value(r, key.column) is not None]
+        missing = [r for r in rows if value(r, key.column) is None]
+        column = key.column
+        present.sort(key=lambda r: _order(r, column), reverse=key.descending)
+        rows = present + missing
+    return rows
+
+
+def filter_rows(rows: Iterable[Any], text: str | None, available: Sequence[str]) -> Iterable[Any]:
+    """The rows the filter expression holds for; QueryError names a wrong column."""
+    if not text:
+        return rows
+    expr = parse(text)
+    check_columns(expr, text, lambda c: known(c, available), lambda c: suggest(c, available))
+
+    def lookup_for(row: Any) -> Callable[[str], Any]:
+        def lookup(name: str) -> Any:
+            raw = value(row, name)
+            return sort_key(raw) if name in DATES and raw is not None else raw
+        return lookup
+
+    return (row for row in rows if expr.evaluate(lookup_for(row)))
+
+
+def changed_only(rows: Sequence[Any], columns: Sequence[str]) -> list[str]:
+    """The columns whose value is not the same in every row (fixed ones always stay)."""
+    kept = []
+    for name in columns:
+        if name in DEFAULT_FIXED or len({repr(value(r, name)) for r in rows}) > 1:
+            kept.append(name)
+    return kept
+
+
+__all__ = ["QueryError", "changed_only", "columns_of", "filter_rows", "parse_sort",
+           "select_columns", "sort_rows", "value"]
