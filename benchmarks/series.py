@@ -15,6 +15,7 @@ Size: the repository's pack after ``git gc``, per point.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -28,7 +29,7 @@ import pygit2
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import (
-    add_environment_option, choose_environment, contexta_cli, machine, new_repo, print_setup,
+    add_environment_option, choose_environment, contexta_cli, new_repo, print_setup,
 )
 
 from contexta_git.core.names import RunId
@@ -148,7 +149,8 @@ def main() -> None:
         print(f"API: 5 series x 20,000 points in 40 flushes: {seconds:.2f} s (metrics.toml "
               f"rewritten at each flush took 19.5 s); git: the same chunks in 40 bare commits "
               f"{each:.2f} s ({seconds / each:.1f}x)")
-    print(f"machine at the end: {machine()}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average at the end: {load}")
 
 
 if __name__ == "__main__":

@@ -155,11 +155,13 @@ def latest(rows: Iterable[Mapping[str, Any]], chunked: Iterable[SeriesSummary]
     overall: dict[str, float] = {}
     stages: dict[str, dict[str, float]] = {}
     seen: dict[tuple[str, str], Any] = {}
+    chunked = list(chunked)
     for row in rows:
         key, stage, value = row["key"], row.get("stage") or "", row["value"]
         overall[key] = value
         stages.setdefault(stage, {})[key] = value
-        seen[(key, stage)] = seen[(key, "\0")] = row.get("observed_at")
+        if chunked:  # times matter only where a key also has a series
+            seen[(key, stage)] = seen[(key, "\0")] = row.get("observed_at")
     newest: dict[str, SeriesSummary] = {}
     for summary in chunked:
         stage = summary.stage or ""

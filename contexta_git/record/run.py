@@ -4,7 +4,9 @@ A run is committed when it starts (status ``running``, environment, source), the
 its buffered records at every stage end, ``flush()``, at most every
 ``flush_interval`` seconds while logging, and at the end, when the status becomes
 ``completed`` or ``failed``. A crash loses at most the unflushed tail; the run
-stays ``running`` and is never half-written.
+stays ``running`` and is never half-written. Values logged with ``step=`` are points of
+step series: each commit writes them as one new chunk file and updates the series'
+summaries (store/series.py), never rewriting what earlier commits wrote.
 """
 
 from __future__ import annotations
