@@ -14,6 +14,7 @@ from typing import Any
 from contexta_git.analysis.environments import (
     EnvironmentComparison, ValueChange, changed_keys, diff_environments,
 )
+from contexta_git.core import series
 from contexta_git.core.records import RunData
 from contexta_git.store.runs import Runs
 
@@ -108,17 +109,32 @@ def _stage_order(left: RunData, right: RunData) -> list[str]:
             if stage.name not in order:
                 order.append(stage.name)
     for run in (left, right):
-        for metric in run.metrics:
-            name = metric.stage or RUN_LEVEL
-            if name not in order:
-                order.append(name)
+        for name in [*(m.stage for m in run.metrics), *(s.stage for s in run.all_series())]:
+            if (name or RUN_LEVEL) not in order:
+                order.append(name or RUN_LEVEL)
     return order
 
 
-def _metrics(run: RunData) -> dict[str, dict[str, float]]:
+#: what a step series adds to its latest value: its summary (core/series.py)
+SERIES_ROWS = ("first", "min", "max", "count")
+
+
+def stage_metrics(run: RunData) -> dict[str, dict[str, float]]:
+    """Per stage: the latest value of each key; a step series' key is followed by its
+    aggregates (``loss.min``, ...), each a row of its own."""
+    rows = ({"key": m.key, "stage": m.stage, "value": m.value, "observed_at": m.observed_at}
+            for m in run.metrics)
+    _overall, latest = series.latest(rows, run.series)
+    found = run.all_series()
     out: dict[str, dict[str, float]] = {}
-    for metric in run.metrics:  # recorded order: the last value of a key wins
-        out.setdefault(metric.stage or RUN_LEVEL, {})[metric.key] = metric.value
+    for stage, values in latest.items():
+        summaries = series.by_key([s for s in found if (s.stage or "") == stage])
+        shown = out.setdefault(stage or RUN_LEVEL, {})
+        for key, value in values.items():
+            shown[key] = value
+            if key in summaries:
+                shown.update({f"{key}.{name}": getattr(summaries[key], name)
+                              for name in SERIES_ROWS})
     return out
 
 
@@ -140,7 +156,7 @@ def _datasets(run: RunData) -> dict[str, Any]:
 
 
 def diff_runs(left: RunData, right: RunData) -> RunComparison:
-    a, b = _metrics(left), _metrics(right)
+    a, b = stage_metrics(left), stage_metrics(right)
     stages = tuple(StageComparison(name, _deltas(a.get(name, {}), b.get(name, {})))
                    for name in _stage_order(left, right))
     return RunComparison(

@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 from contexta_git.core.time import parse as parse_time
 from contexta_git.core.time import sort_key
 from contexta_git.store import index, quarantines
-from contexta_git.core import records
+from contexta_git.core import records, series
+from contexta_git.core.series import SeriesSummary
 from contexta_git.core.schema import RunProblem
 from contexta_git.errors import ContextaError, CorruptRun, InvalidValue
 from contexta_git.git.repo import View
@@ -50,6 +51,10 @@ class RunSummary(NamedTuple):
     datasets: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - name -> version, digest
     python: str | None = None
     platform: str | None = None
+    #: step series by key, every stage combined: {"loss": {"count": .., "min": .., ...}}
+    #: (core/series.py NUMBERS), and the same per stage ("": no stage)
+    series: dict[str, dict[str, float]] = {}  # noqa: RUF012
+    stage_series: dict[str, dict[str, dict[str, float]]] = {}  # noqa: RUF012
 
     @property
     def run_id(self) -> str:
@@ -61,6 +66,13 @@ class RunSummary(NamedTuple):
 
     def latest_metrics(self, stage: str | None = None) -> dict[str, float]:
         return dict(self.metrics if stage is None else self.stage_metrics.get(stage, {}))
+
+    def metric(self, ref: str, stage: str | None = None) -> float | None:
+        """The value a metric reference names (``loss``, ``loss.min``: core/series.py)."""
+        if stage is None:
+            return series.resolve(ref, self.metrics, self.series)
+        return series.resolve(ref, self.stage_metrics.get(stage, {}),
+                              self.stage_series.get(stage, {}))
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "ref": self.ref, "project": self.project,
@@ -88,11 +100,11 @@ def _summary(folder: str, docs: dict[str, Any]) -> RunSummary:
     head = docs[records.RUN]
     events = docs["events.toml"]
     env = docs[records.ENVIRONMENT] if isinstance(docs[records.ENVIRONMENT], dict) else {}
-    metrics: dict[str, float] = {}
-    by_stage: dict[str, dict[str, float]] = {}
-    for m in docs["metrics.toml"]:
-        metrics[m["key"]] = m["value"]  # recorded order: the last value of a key wins
-        by_stage.setdefault(m.get("stage") or "", {})[m["key"]] = m["value"]
+    rows = docs["metrics.toml"]
+    chunked = [SeriesSummary.from_record(row) for row in docs[records.SERIES]]
+    metrics, by_stage = series.latest(rows, chunked)
+    found = [*series.from_rows(rows), *chunked]
+    stages = {s.stage or "" for s in found}
     return RunSummary(
         project=run_id.project, name=run_id.name, status=head.get("status", "unknown"),
         started_at=head.get("started_at"), ended_at=head.get("ended_at"),
@@ -100,11 +112,18 @@ def _summary(folder: str, docs: dict[str, Any]) -> RunSummary:
         event_keys=tuple(e["key"] for e in events), metrics=metrics, stage_metrics=by_stage,
         source_commit=(head.get("source") or {}).get("commit"),
         patch_id=_text((head.get("tags") or {}).get("patch_id")),
+        series={k: s.numbers() for k, s in series.by_key(found).items()},
+        stage_series={stage: {k: s.numbers() for k, s in series.by_key(
+            [f for f in found if (f.stage or "") == stage], None).items()} for stage in stages},
         params=head.get("params") or {}, tags=head.get("tags") or {},
         datasets={d["name"]: {"version": d.get("version"), "digest": d.get("digest")}
                   for d in docs["datasets.toml"] if isinstance(d.get("name"), str)},
         python=_text((env.get("python") or {}).get("version")),
         platform=_text(env.get("platform")))
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def _text(value: Any) -> str | None:
@@ -169,7 +188,7 @@ def _with_ledgers(view: View, found: list[RunSummary], project: str | None,
     return out
 
 
-SUMMARY_VERSION = 7  # bump when RunSummary or _summary changes: cached summaries are rebuilt
+SUMMARY_VERSION = 8  # bump when RunSummary or _summary changes: cached summaries are rebuilt
 
 
 def _split(view: View, folder: str) -> tuple[RunSummary | RunProblem, RunSummary | RunProblem]:
@@ -179,7 +198,8 @@ def _split(view: View, folder: str) -> tuple[RunSummary | RunProblem, RunSummary
     full = _read(view, folder)
     if isinstance(full, RunProblem):
         return full, full
-    return full._replace(event_keys=(), metrics={}, stage_metrics={}), full
+    return full._replace(event_keys=(), metrics={}, stage_metrics={}, series={},
+                         stage_series={}), full
 
 
 # -- filters -------------------------------------------------------------------------------
@@ -208,8 +228,14 @@ class MetricCondition:
             raise InvalidValue(f"metric condition {text!r}: {match.group(3)!r} is not a number") from None
         return cls(match.group(1), match.group(2), value)
 
-    def holds(self, metrics: dict[str, float]) -> bool:
-        return self.key in metrics and _OPS[self.op](metrics[self.key], self.value)
+    def holds(self, metrics: dict[str, float] | RunSummary) -> bool:
+        """Whether the value the key names (a metric reference: ``auc``, ``loss.min``)
+        holds; a run without it never does."""
+        if isinstance(metrics, RunSummary):
+            value = metrics.metric(self.key)
+        else:
+            value = series.resolve(self.key, metrics, {})
+        return value is not None and _OPS[self.op](value, self.value)
 
 
 def started_within(summary: RunSummary, window: tuple[datetime, datetime]) -> bool:
@@ -240,10 +266,11 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
     """Runs of ``project`` (or of all projects), oldest first, or by ``sort`` metric.
 
     ``quarantined``: False leaves quarantined runs out (the default), True keeps only
-    them, None keeps both. ``metric`` is a condition like ``auc>=0.9`` on the latest
-    value of that metric. With ``sort``, runs without that metric (or whose value is NaN
-    or infinite, which no record should hold) are left out. Unreadable run folders are
-    never listed: the result's ``skipped`` names them.
+    them, None keeps both. ``metric`` is a condition like ``auc>=0.9`` or ``loss.min<0.1``
+    on the value a metric reference names (core/series.py: the latest value, or an
+    aggregate of a step series); ``sort`` is such a reference. With ``sort``, runs without
+    that value (or whose value is NaN or infinite, which no record should hold) are left
+    out. Unreadable run folders are never listed: the result's ``skipped`` names them.
     """
     window = window_of(started_between)
     condition = MetricCondition.parse(metric) if isinstance(metric, str) else metric
@@ -260,11 +287,13 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
             continue
         if event and event not in summary.event_keys:
             continue
-        if condition and not condition.holds(summary.metrics):
+        if condition and not condition.holds(summary):
             continue
         found.append(summary)
     found.sort(key=lambda r: (sort_key(r.started_at), r.project, r.name))
     if sort:
-        found = [r for r in found if math.isfinite(r.metrics.get(sort, math.nan))]
-        found.sort(key=lambda r: r.metrics[sort], reverse=descending)
+        scored = [(value, r) for r in found
+                  if math.isfinite(value := _number(r.metric(sort)))]
+        scored.sort(key=lambda pair: pair[0], reverse=descending)
+        found = [r for _value, r in scored]
     return listed.keep(found)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from contexta_git.analysis.compare import RUN_LEVEL, stage_metrics
 from contexta_git.analysis.environments import normalized_packages
 from contexta_git.core.records import RunData
 from contexta_git.errors import InvalidValue
@@ -91,8 +92,9 @@ def _delta(first: Any, other: Any) -> float | None:
 
 
 def _entries(run: RunData) -> Iterable[tuple[str, str, Any]]:
-    for metric in run.metrics:  # the latest value of each (stage, key) wins
-        yield "metric", f"{metric.stage}.{metric.key}" if metric.stage else metric.key, metric.value
+    for stage, values in stage_metrics(run).items():  # latest values, series summaries
+        for key, value in values.items():
+            yield "metric", key if stage == RUN_LEVEL else f"{stage}.{key}", value
     for key, value in run.params.items():
         yield "param", key, value
     for key, value in run.tags.items():

@@ -38,8 +38,9 @@ def select_best_run(runs: Runs, candidates: Sequence[str] | None, metric: str, *
                     stage_name: str | None = None, higher_is_better: bool = True,
                     include_quarantined: bool = False, project: str | None = None) -> str:
     """The ``run:p.n`` reference of the best of ``candidates`` (all runs of ``project``
-    when None) by the latest value of ``metric`` (in ``stage_name``, or in any stage).
-    Ties go to the earlier run; NaN and infinite values never win."""
+    when None) by the value ``metric`` names (in ``stage_name``, or in any stage): the
+    latest value of a metric, or an aggregate of a step series (``loss.min``, see
+    core/series.py). Ties go to the earlier run; NaN and infinite values never win."""
     return best_run(runs, candidates, metric, stage_name=stage_name,
                     higher_is_better=higher_is_better, include_quarantined=include_quarantined,
                     project=project).ref
@@ -61,8 +62,8 @@ def best_run(runs: Runs, candidates: Sequence[str] | None, metric: str, *,
     for summary in summaries:
         if summary.run_id in held:
             continue
-        value = summary.latest_metrics(stage_name).get(metric, math.nan)
-        if math.isfinite(value):
+        value = summary.metric(metric, stage_name)
+        if value is not None and math.isfinite(value):
             scored.append((value, summary))
     if not scored:
         raise NoCandidate(metric, stage_name, len(summaries), len(held), summaries.skipped)

@@ -63,7 +63,8 @@ def audit(ctx: click.Context, run: str, project: str | None, as_json: bool) -> N
 @click.pass_context
 def best(ctx: click.Context, metric: str, project: str | None, stage: str | None,
          lowest: bool, include_quarantined: bool) -> None:
-    """Print the run with the best latest value of METRIC (highest unless --min)."""
+    """Print the run with the best value of METRIC (highest unless --min): its latest
+    value, or an aggregate of a step series (loss.min, acc.max, loss.first, loss.count)."""
     from contexta_git.analysis.select import best_run
 
     found = best_run(runs_of(ctx), None, metric, stage_name=stage, higher_is_better=not lowest,

@@ -65,10 +65,19 @@ def run_detail(run: RunData) -> None:
         out.print("params: " + ", ".join(f"{fmt(k)}={fmt(v)}" for k, v in run.params.items()))
     if run.tags:
         out.print("tags: " + ", ".join(f"{fmt(k)}={fmt(v)}" for k, v in run.tags.items()))
-    if run.metrics:
-        table = Table("stage", "metric", "value", "step", box=None, pad_edge=False)
-        for m in run.metrics:
-            table.add_row(fmt(m.stage or "(run)"), fmt(m.key), fmt(m.value), fmt(m.step))
+    single = [m for m in run.metrics if m.step is None]
+    if single:
+        table = Table("stage", "metric", "value", box=None, pad_edge=False)
+        for m in single:
+            table.add_row(fmt(m.stage or "(run)"), fmt(m.key), fmt(m.value))
+        out.print(table)
+    if found := run.all_series():
+        table = Table("stage", "series", "points", "steps", "last", "min (step)", "max (step)",
+                      box=None, pad_edge=False)
+        for s in found:
+            table.add_row(fmt(s.stage or "(run)"), fmt(s.key), fmt(s.count),
+                          f"{fmt(s.first_step)}..{fmt(s.last_step)}", fmt(s.last),
+                          f"{fmt(s.min)} ({fmt(s.min_step)})", f"{fmt(s.max)} ({fmt(s.max_step)})")
         out.print(table)
     for d in run.datasets:
         out.print(f"dataset {fmt(d.name)} {fmt(d.version)} {fmt(d.digest, 23)}")

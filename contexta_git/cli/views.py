@@ -23,7 +23,8 @@ def run_dict(run: RunData) -> dict[str, Any]:
         **summary_dict(run),
         "params": run.params, "tags": run.tags, "notes": run.notes, "source": run.source,
         "stages": [dataclasses.asdict(s) for s in run.stages],
-        "metric_records": [dataclasses.asdict(m) for m in run.metrics],
+        "metric_records": [dataclasses.asdict(m) for m in run.metrics if m.step is None],
+        "series": [s.record() for s in run.all_series()],  # points: show --series KEY
         "events": [dataclasses.asdict(e) for e in run.events],
         "datasets": [dataclasses.asdict(d) for d in run.datasets],
         "artifacts": [dataclasses.asdict(a) for a in run.artifacts],

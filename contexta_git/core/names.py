@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from contexta_git.errors import InvalidName
 
 BRANCH = "refs/heads/contexta/runs"
-FORMAT = "contexta-git/1"
+#: the layout of the runs branch: 2 added step series (series.toml, series/ chunks); a
+#: branch written by format 1 is read as it is, and its first series write says 2
+FORMAT = "contexta-git/2"
 CERT_TAG_PREFIX = "refs/tags/contexta/cert/"
 
 _PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")

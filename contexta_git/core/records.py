@@ -22,13 +22,16 @@ from typing import Any
 
 import tomli_w
 
+from contexta_git.core import series
 from contexta_git.core.redact import is_secret_key, redact_record
+from contexta_git.core.series import SeriesSummary
 from contexta_git.errors import ContextaError, InvalidValue
 
 RUN = "run.toml"
 STAGES = "stages.toml"
 ENVIRONMENT = "environment.toml"
 LOCK = "pylock.toml"
+SERIES = "series.toml"  # the summary of every step series; points are in series/ chunks
 #: append-only files and the name of their array of tables
 APPEND = {"metrics.toml": "metrics", "events.toml": "events",
           "datasets.toml": "datasets", "artifacts.toml": "artifacts"}
@@ -233,6 +236,7 @@ class RunData:
     artifacts: tuple[Artifact, ...]
     lockfile: bytes | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    series: tuple[SeriesSummary, ...] = ()  # what series.toml summarises (points: chunks)
 
     @property
     def run_id(self) -> str:
@@ -263,12 +267,30 @@ class RunData:
         return bool(self.quarantines)
 
     def latest_metrics(self, stage: str | None = None) -> dict[str, float]:
-        """The last recorded value of each metric key (of one stage, or of any)."""
-        out: dict[str, float] = {}
-        for metric in self.metrics:
-            if stage is None or metric.stage == stage:
-                out[metric.key] = metric.value
-        return out
+        """The latest value of each metric key (of one stage, or of any), step series'
+        last values included (the rule: core/series.py ``latest``)."""
+        rows = ({"key": m.key, "stage": m.stage, "value": m.value, "observed_at": m.observed_at}
+                for m in self.metrics)
+        overall, stages = series.latest(rows, self.series)
+        return overall if stage is None else stages.get(stage, {})
+
+    def all_series(self) -> list[SeriesSummary]:
+        """One summary per step series (key and stage): ``series.toml``'s, and those of
+        stepped entries of ``metrics.toml`` (format 1, the seeds' API)."""
+        stepped = series.from_rows({"key": m.key, "stage": m.stage, "value": m.value,
+                                    "step": m.step, "observed_at": m.observed_at}
+                                   for m in self.metrics if m.step is not None)
+        return [*stepped, *self.series]
+
+    def series_summaries(self, stage: str | None = None) -> dict[str, SeriesSummary]:
+        """One summary per step series key, of one stage or of every stage combined."""
+        return series.by_key(self.all_series(), stage)
+
+    def metric(self, ref: str, stage: str | None = None) -> float | None:
+        """The value a metric reference names (``loss``, ``loss.min``: core/series.py)."""
+        found = self.series_summaries(stage)
+        return series.resolve(ref, self.latest_metrics(stage),
+                              {key: summary.numbers() for key, summary in found.items()})
 
     @classmethod
     def from_files(cls, files: Mapping[str, bytes], folder: str = "",
@@ -301,4 +323,5 @@ class RunData:
             artifacts=_build(Artifact, docs["artifacts.toml"]),
             lockfile=files.get(LOCK),
             extra={k: v for k, v in head.items() if k not in known},
+            series=tuple(SeriesSummary.from_record(row) for row in docs[SERIES]),
         )

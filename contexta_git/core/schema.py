@@ -22,12 +22,14 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
-from contexta_git.core import names
-from contexta_git.core.records import APPEND, ENVIRONMENT, LOCK, RUN, STAGES
+from contexta_git.core import chunks, names
+from contexta_git.core.chunks import ARRAYS as ARRAY_NAMES
+from contexta_git.core.chunks import Block, Columns
+from contexta_git.core.records import APPEND, ENVIRONMENT, LOCK, RUN, SERIES, STAGES
 from contexta_git.errors import CorruptRun, InvalidName, InvalidValue
 
 #: the record files parsed by every reader, and every file a reader looks at
-PARSED = (RUN, STAGES, *APPEND, ENVIRONMENT)
+PARSED = (RUN, STAGES, *APPEND, SERIES, ENVIRONMENT)
 RECORD_FILES = (*PARSED, LOCK)
 
 
@@ -92,6 +94,7 @@ def parse(folder: str, files: Mapping[str, bytes], subfolders: Iterable[str] = (
     docs[STAGES] = _entries(folder, STAGES, "stages", files.get(STAGES))
     for filename, table in APPEND.items():
         docs[filename] = _entries(folder, filename, table, files.get(filename))
+    docs[SERIES] = series_index(folder, files.get(SERIES))[1]
     data = files.get(ENVIRONMENT)
     environment = _environment(data) if data else {}
     if isinstance(environment, str):
@@ -192,6 +195,11 @@ _ROWS: dict[str, tuple[Schema, tuple[str, ...]]] = {  # per table: field checks,
                   "sha256": _text, "git_blob": _text, "size": _integer}, ("id", "name")),
     "artifacts": ({"id": _text, "name": _text, "path": _text, "kind": _text, "sha256": _text,
                    "size": _integer}, ("id", "name")),
+    "series": ({"key": _text, "stage": _text, "count": _integer, "first_at": _moment,
+                "last_at": _moment, **dict.fromkeys(("first", "last", "min", "max"), _number),
+                **dict.fromkeys(("first_step", "last_step", "min_step", "max_step"), _integer)},
+               ("key", "count", "first", "last", "min", "max", "first_step", "last_step",
+                "min_step", "max_step")),
 }
 
 
@@ -220,10 +228,11 @@ def _toml(folder: str, file: str, data: bytes) -> dict[str, Any]:
         raise CorruptRun(folder, file, f"not valid TOML: {exc}") from None
 
 
-def _entries(folder: str, file: str, table: str, data: bytes | None) -> list[dict[str, Any]]:
+def _entries(folder: str, file: str, table: str, data: bytes | None,
+             doc: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     if not data:
         return []
-    rows = _toml(folder, file, data).get(table, [])
+    rows = (doc if doc is not None else _toml(folder, file, data)).get(table, [])
     if not isinstance(rows, list):
         raise CorruptRun(folder, file, f"{table} must be an array of tables, got {_shown(rows)}")
     schema, required = _ROWS[table]
@@ -232,6 +241,92 @@ def _entries(folder: str, file: str, table: str, data: bytes | None) -> list[dic
             raise CorruptRun(folder, file, f"entry {number} must be a table, got {_shown(row)}")
         _fields(folder, file, f"entry {number}: ", row, schema, required)
     return rows
+
+
+def series_index(folder: str, data: bytes | None) -> tuple[int, list[dict[str, Any]]]:
+    """``series.toml``: the next chunk's sequence number and one summary per series."""
+    if not data:
+        return 0, []
+    doc = _toml(folder, SERIES, data)
+    if problem := _integer(doc.get("next_chunk", 0)):
+        raise CorruptRun(folder, SERIES, f"next_chunk {problem}")
+    return doc.get("next_chunk", 0), _entries(folder, SERIES, "series", data, doc)
+
+
+_CHUNK: Schema = {"key": _text, "stage": _text, "count": _integer, "start": _integer,
+                  "stride": _integer}
+
+
+def chunk(folder: str, path: str, data: bytes) -> list[Block]:
+    """The blocks of the chunk file at ``path`` (inside ``folder``); CorruptRun names the
+    file and the problem when it cannot be read."""
+    doc = _chunk_doc(folder, path, chunks.decode, data)
+    assert doc is not None
+    found = [_block(folder, path, f"entry {n}: ", t, (int, float))
+             for n, t in enumerate(doc.get("series", []), 1)]
+    return [Block(key, stage, list(steps), values, times)
+            for key, stage, steps, values, times in found]
+
+
+def chunk_columns(folder: str, path: str, data: bytes) -> list[Columns]:
+    """The blocks of a chunk with their numbers as text, checked as :func:`chunk` checks
+    them: the texts themselves when chunks.tokens vouches for them, else the numbers
+    :func:`chunk` reads, formatted (``Columns.of``)."""
+    doc = _chunk_doc(folder, path, chunks.tokens, data)
+    found: list[Any] = [None] if doc is None else [
+        _block(folder, path, f"entry {n}: ", t, (str,))
+        for n, t in enumerate(doc.get("series", []), 1)]
+    if any(part is None for part in found):
+        return [Columns.of(block) for block in chunk(folder, path, data)]
+    return [Columns(key, stage, _step_texts(steps), values, times)
+            for key, stage, steps, values, times in found]
+
+
+def _chunk_doc(folder: str, path: str, read: Callable[[bytes], dict[str, Any] | None],
+               data: bytes) -> dict[str, Any] | None:
+    try:
+        doc = read(data)
+    except UnicodeDecodeError as exc:
+        raise CorruptRun(folder, path, f"not UTF-8 (offset {exc.start})") from None
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise CorruptRun(folder, path, f"not valid TOML: {exc}") from None
+    tables = [] if doc is None else doc.get("series", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise CorruptRun(folder, path, "series must be an array of tables")
+    return doc
+
+
+def _block(folder: str, path: str, where: str, table: dict[str, Any],
+           kinds: tuple[type, ...]) -> Any:
+    """(key, stage, steps, values, times) of a chunk's table; the arrays hold ``kinds``
+    (None: they hold other kinds; CorruptRun: unreadable)."""
+    _fields(folder, path, where, table, _CHUNK, ("key", "count", "values", "times"))
+    count = table["count"]
+    if "steps" not in table and not ("start" in table and "stride" in table):
+        raise CorruptRun(folder, path, f"{where}no steps (nor start and stride)")
+    for name in ARRAY_NAMES:
+        found = table.get(name, [])
+        if not isinstance(found, list):
+            raise CorruptRun(folder, path, f"{where}{name} must be an array")
+        if name in table and len(found) != count:
+            raise CorruptRun(folder, path, f"{where}{name} holds {len(found)} points, "
+                                           f"count says {count}")
+        if isinstance(found, chunks.Texts):  # numbers, checked by json's scanner
+            continue
+        if not set(map(type, found)) <= {int, *(float,) * (name == "values")}:
+            shown = "numbers" if name == "values" else "integers"
+            raise CorruptRun(folder, path, f"{where}{name} must be an array of {shown}")
+        if found and type(found[0]) not in kinds:
+            return None
+    start, stride = table.get("start", 0), table.get("stride", 1)
+    steps = table["steps"] if "steps" in table else (
+        range(start, start + stride * count, stride) if stride else [start] * count)
+    return table["key"], table.get("stage"), steps, table["values"], table["times"]
+
+
+def _step_texts(steps: Any) -> Iterable[str]:
+    """Texts of the steps: as the chunk wrote them, or made from start and stride."""
+    return steps if isinstance(steps, chunks.Texts) else map(str, steps)
 
 
 @functools.lru_cache(maxsize=64)

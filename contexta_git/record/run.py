@@ -4,7 +4,9 @@ A run is committed when it starts (status ``running``, environment, source), the
 its buffered records at every stage end, ``flush()``, at most every
 ``flush_interval`` seconds while logging, and at the end, when the status becomes
 ``completed`` or ``failed``. A crash loses at most the unflushed tail; the run
-stays ``running`` and is never half-written.
+stays ``running`` and is never half-written. Values logged with ``step=`` are points of
+step series: each commit writes them as one new chunk file and updates the series'
+summaries (store/series.py), never rewriting what earlier commits wrote.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from contexta_git.core import records
 from contexta_git.errors import ContextaError, InvalidValue
 from contexta_git.record.fingerprint import fingerprint
 from contexta_git.record.inputs import plain_table, text, whole
+from contexta_git.core.chunks import Block
 from contexta_git.core.names import RunId, check_key, check_stage
 from contexta_git.core.redact import redact, redact_value
 from contexta_git.store.runs import RunChange, Runs, now
@@ -120,20 +123,38 @@ class Run:
     # -- records ---------------------------------------------------------------------
     def log_metric(self, key: str, value: float, *, stage: str | None = None,
                    step: int | None = None) -> None:
-        self.log_metrics({key: value}, stage=stage, step=step)
+        """One value; with ``step``, a point of the step series ``key`` (in ``stage``)."""
+        if step is None:
+            self.log_metrics({key: value}, stage=stage)
+            return
+        where = (key, self._stage if stage is None else check_stage(stage))
+        number, step = records.check_number(key, value), _step(step)
+        block = self._pending.series.get(where)
+        if block is None:
+            block = self._pending.series[where] = Block(check_key(key), where[1])
+        block.steps.append(step)
+        block.values.append(number)
+        block.times.append(time.time_ns() // 1_000_000)
+        self._buffered()
 
     def log_metrics(self, values: Mapping[str, float], *, stage: str | None = None,
                     step: int | None = None) -> None:
+        """Several values at once; with ``step``, one point of each of their series.
+        Values without a step go to ``metrics.toml``; stepped points to chunk files
+        (core/chunks.py), summarised in ``series.toml``."""
         stage = check_stage(stage) if stage is not None else self._stage
-        step = whole(step, "step") if step is not None else None
         if not isinstance(values, Mapping):
             raise InvalidValue(f"metrics must be a table (a dict), got {type(values).__name__}")
         checked = {check_key(k): records.check_number(k, v) for k, v in values.items()}
+        if step is not None:
+            step = _step(step)
+            for key, value in checked.items():
+                self.log_metric(key, value, stage=stage, step=step)
+            return
         stamp = now()
         for key, value in checked.items():
             self._pending.add("metrics.toml", {"id": new_id(), "key": key, "value": value,
-                                               "stage": stage, "step": step,
-                                               "observed_at": stamp})
+                                               "stage": stage, "observed_at": stamp})
         self._buffered()
 
     def log_params(self, params: Mapping[str, Any]) -> None:
@@ -213,6 +234,15 @@ class Run:
                 self.flush()
 
 
+def _step(step: object) -> int:
+    number = whole(step, "step")
+    if abs(number) >= 2**63:
+        raise InvalidValue(f"step is out of range: {number!r}")
+    return number
+
+
 def _describe(message: str, change: RunChange) -> str:
     counts = [f"{len(v)} {k.removesuffix('.toml')}" for k, v in change.appends.items() if v]
+    if points := sum(len(block.values) for block in change.series.values()):
+        counts.append(f"{points} series points")
     return f"{message}: {', '.join(counts)}" if counts else message

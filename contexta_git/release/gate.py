@@ -100,7 +100,7 @@ def evaluate(policy: Policy, run: RunData, baseline: RunData | None = None,
 def _value(run: RunData | None, check: Check) -> float | None:
     if run is None:
         return None
-    value = run.latest_metrics(check.stage).get(check.metric)
+    value = run.metric(check.metric, check.stage)  # a metric reference: loss, loss.min
     return None if value is None else float(value)
 
 

@@ -18,6 +18,10 @@ A policy file is TOML, one table per metric::
     min_rel_change = 0.01            # (value - baseline) / |baseline| >= min_rel_change
     max_drop = 0.02                  # baseline - value <= max_drop
 
+    [metrics."val_loss.min"]         # an aggregate of a step series (quoted: one key)
+    max = 0.25                       # .last (the latest, as a bare key), .first, .min,
+                                     # .max or .count: see core/series.py
+
 Each bound is one check. A policy that checks nothing is refused: it could only
 pass vacuously. The parsed policy is a plain dict-able value, stored inside every
 certificate so the gate can be recomputed without the user's file.
@@ -34,6 +38,7 @@ from typing import Any
 from contexta_git.core.files import NotUtf8, read_utf8
 from contexta_git.errors import ContextaError
 from contexta_git.core.names import check_key, check_stage
+from contexta_git.core.series import AGGREGATES
 
 #: check kinds: the bound ones compare the value, the change ones compare it with a baseline
 BOUND_KINDS = ("min", "max")
@@ -140,6 +145,10 @@ def _metric_checks(source: str, name: str, table: Any) -> list[Check]:
     where = f"[metrics.{name}]"
     if not isinstance(table, dict):
         raise InvalidPolicy(source, f"{where} must be a table")
+    for aggregate in AGGREGATES:  # [metrics.loss.min] is a table "min" inside [metrics.loss]
+        if isinstance(table.get(aggregate), dict):
+            raise InvalidPolicy(source, f"{where} holds a table {aggregate!r}: quote a series "
+                                        f"aggregate as one key, [metrics.\"{name}.{aggregate}\"]")
     unknown = set(table) - _METRIC_KEYS
     if unknown:
         raise InvalidPolicy(source, f"{where} has unknown key {min(unknown)!r}")

@@ -5,6 +5,10 @@ Rules, per path changed since the merge base:
 - changed on both sides to the same bytes: nothing to do;
 - append-only files (metrics, events, datasets, artifacts): the union by record id,
   ours first, then what only theirs has;
+- step series: chunk files are never rewritten and named by their content, so the union
+  of both sides' chunks comes from the rules above; a ``series.toml`` both sides changed
+  is recomputed from that union (store/series.py), and a chunk that cannot be read
+  refuses the run as an unreadable folder does;
 - ``stages.toml``: the union by stage name; a stage on both sides merges like run.toml;
 - ``run.toml``: tables merge key by key; a conflicting scalar takes the side that still
   equals the base, else: ``status`` prefers a terminal status over ``running`` (two
@@ -39,7 +43,8 @@ from contexta_git.core import records
 from contexta_git.core.names import MAX_NAME, RunId
 from contexta_git.core.schema import RunProblem
 from contexta_git.git.repo import View
-from contexta_git.store import quarantines
+from contexta_git.errors import CorruptRun
+from contexta_git.store import quarantines, series
 from contexta_git.store.runs import problem
 
 RUNNING = "running"
@@ -105,9 +110,17 @@ def _resolve_run(folder: str, base: View, ours: View, theirs: View, ours_changed
     if in_base and not in_ours and in_theirs:  # ours removed it, theirs recorded more: restore
         out.kept.add(name)
         out.notes.append(f"kept {name}: removed on this side, changed on the other one")
-        for filename, data in theirs.files(folder).items():
+        for filename, data in series.folder_files(theirs, folder).items():
             out.changes[f"{folder}/{filename}"] = data
         return
+    index = f"{folder}/{records.SERIES}"
+    union = None
+    if index in mine and index in other and ours.read(index) != theirs.read(index):
+        try:  # both sides flushed points: the summaries of the union of their chunks
+            union = series.merged_index(ours, theirs, folder)
+        except CorruptRun as exc:
+            out.refused.append(RunProblem.of(exc))
+            return
     if in_base and in_ours and not in_theirs and not mine:
         out.removed.add(name)
     if in_theirs and not in_ours:
@@ -115,7 +128,10 @@ def _resolve_run(folder: str, base: View, ours: View, theirs: View, ours_changed
     elif mine and in_theirs:
         out.merged.add(name)
     for path in sorted(other):
-        _resolve_path(path, base, ours, theirs, path in mine, out)
+        if path == index and union is not None:
+            out.changes[path] = union
+        else:
+            _resolve_path(path, base, ours, theirs, path in mine, out)
 
 
 def _clash(folder: str, base: View, ours: View, theirs: View, theirs_changed: set[str]) -> bool:
@@ -136,7 +152,7 @@ def _keep_both(folder: str, ours: View, theirs: View, out: Resolution) -> None:
     """Two runs under one name: the one that started first keeps it, the other moves to
     ``<name>-<digest of its identity>``; the same result whichever side merges."""
     run = RunId.from_path(folder)
-    mine, other = ours.files(folder), theirs.files(folder)
+    mine, other = series.folder_files(ours, folder), series.folder_files(theirs, folder)
     first, second = sorted((mine, other), key=_birth)
     renamed = RunId(run.project, f"{run.name[: MAX_NAME - 9]}-{_digest(run, second)}")
     if first is other:  # theirs keeps the name: ours moves aside
@@ -145,7 +161,8 @@ def _keep_both(folder: str, ours: View, theirs: View, out: Resolution) -> None:
     files = {name: (records.merge_header(data, {"name": renamed.name,
                                                 "merged_from": {"name": run.name}})
                     if name == records.RUN else data) for name, data in second.items()}
-    for copy in (ours.files(renamed.path), theirs.files(renamed.path)):  # merged before
+    for copy in (series.folder_files(ours, renamed.path),  # merged before
+                 series.folder_files(theirs, renamed.path)):
         for name, data in copy.items():
             current = files.get(name)
             files[name] = data if current in (None, data) else (

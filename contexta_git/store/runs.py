@@ -16,8 +16,11 @@ from contexta_git.errors import (
     AmbiguousRun, CorruptRun, InvalidName, InvalidValue, RunExists, RunNotFound,
 )
 from contexta_git.git.repo import GitStore, View
-from contexta_git.core.names import RunId, project_path
-from contexta_git.store import quarantines
+from contexta_git.core.chunks import Block
+from contexta_git.core.names import FORMAT, RunId, project_path
+from contexta_git.store import quarantines, series
+
+FORMAT_LINE = FORMAT.encode() + b"\n"
 
 
 @dataclass
@@ -36,6 +39,7 @@ class RunChange:
     environment: bytes | None = None
     lockfile: bytes | None = None
     fresh_ids: bool = False  # ids are new random ones: skip reading the file for duplicates
+    series: dict[tuple[str, str | None], Block] = field(default_factory=dict)  # (key, stage)
     ledger_only: bool = False  # a run no longer on the branch: only its quarantine ledger
 
     def add(self, filename: str, entry: dict[str, Any]) -> None:
@@ -43,7 +47,8 @@ class RunChange:
 
     def is_empty(self) -> bool:
         return not (self.header or self.stages or any(self.appends.values())
-                    or self.environment or self.lockfile or self.create)
+                    or self.environment or self.lockfile or self.create
+                    or any(block.values for block in self.series.values()))
 
 
 class Runs:
@@ -257,6 +262,11 @@ def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
                 out[f"{path}/{filename}"] = new
         # a quarantine or release is kept beside the run too: it outlives it
         out.update(_ledger(view, out, run, change.appends.get(quarantines.EVENTS, [])))
+        flushed = series.flush(path, current(records.SERIES), change.series.values())
+        if flushed:
+            out.update(flushed)
+            if view.read("FORMAT") != FORMAT_LINE:  # the branch now holds series chunks
+                out["FORMAT"] = FORMAT_LINE
         if change.environment is not None:
             out[f"{path}/{records.ENVIRONMENT}"] = change.environment
         if change.lockfile is not None:

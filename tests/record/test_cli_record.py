@@ -25,7 +25,7 @@ def invoke(repo: Path, *args: str) -> tuple[int, str]:
 def test_init_creates_the_branch_once(repo: Path) -> None:
     code, out = invoke(repo, "init")
     assert code == 0 and out.startswith("Created contexta/runs at ")
-    assert git(repo, "show", "contexta/runs:FORMAT").stdout == "contexta-git/1\n"
+    assert git(repo, "show", "contexta/runs:FORMAT").stdout == "contexta-git/2\n"
     code, out = invoke(repo, "init")
     assert code == 0 and out.startswith("Already there: contexta/runs at ")
     assert git(repo, "rev-list", "--count", "contexta/runs").stdout.strip() == "1"

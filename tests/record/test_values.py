@@ -40,7 +40,7 @@ def test_numpy_values_are_numbers_and_every_later_metric_reaches_git(repo: Path)
                            "layers": [64, 32], "flag": True, "day": datetime.date(2025, 4, 1)}
     assert [type(data.params[k]) for k in ("seed", "batch", "lr", "shuffle")] == [
         int, int, float, bool]
-    assert sum(1 for m in data.metrics if m.key == "loss") == 100
+    assert data.series_summaries()["loss"].count == 100  # stepped: a series, in chunks
     assert data.latest_metrics()["acc"] == 0.75 and data.latest_metrics()["count"] == 3
     note = next(e for e in data.events if e.key == "note")
     assert note.attributes == {"n": 3, "xs": [0.25]}
@@ -78,8 +78,8 @@ def test_anything_else_is_refused_at_the_call_and_the_run_goes_on(repo: Path, ca
         run.flush()
     data = Runs.open(repo).get(RunId("p", "bad"))
     assert data.status == "completed"
-    assert sum(1 for m in data.metrics if m.key == "after") == 100
-    assert {m.key for m in data.metrics} == {"before", "after"}
+    assert data.series_summaries()["after"].count == 100
+    assert {m.key for m in data.metrics} == {"before"}
     assert set(data.params) == set() and not data.datasets
     assert [e.key for e in data.events] == []
 
