@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from contexta_git.analysis.query import QueryError, check_columns, parse
+from contexta_git.core.series import AGGREGATES
 from contexta_git.core.time import sort_key
 from contexta_git.errors import InvalidValue
 
 FIXED = ("run", "project", "name", "status", "started", "ended", "quarantined", "commit")
 DEFAULT_FIXED = ("run", "status", "started")
-AGGREGATES = ("last", "min", "max", "first", "count")
 DATES = {"started", "ended"}
 
 
@@ -44,25 +44,15 @@ def _fixed(summary: Any, name: str) -> Any:
     return getattr(summary, name)
 
 
-def _series(summary: Any) -> dict[str, Any]:
-    return getattr(summary, "series", None) or {}
-
-
 def _metric(summary: Any, name: str) -> Any:
-    """A metric reference: exact key first (keys may hold dots), then stage.key, then
-    either with an aggregate suffix."""
-    if name in summary.metrics:
-        return summary.metrics[name]
-    stage, _, key = name.partition(".")
-    if key and key in summary.stage_metrics.get(stage, {}):
-        return summary.stage_metrics[stage][key]
-    base, _, agg = name.rpartition(".")
-    if base and agg in AGGREGATES:
-        found = _series(summary).get(base)
-        if found is not None:
-            return found.get(agg) if isinstance(found, dict) else getattr(found, agg, None)
-        if agg == "last":
-            return _metric(summary, base)
+    """A metric reference (core/series.py ``resolve``): a key or ``<key>.<aggregate>`` in
+    any stage first (keys may hold dots), then ``<stage>.<key>[.<aggregate>]``."""
+    found = summary.metric(name)
+    if found is not None:
+        return found
+    stage, _, rest = name.partition(".")
+    if rest and (stage in summary.stage_metrics or stage in summary.stage_series):
+        return summary.metric(rest, stage)
     return None
 
 
@@ -95,7 +85,8 @@ def columns_of(summaries: Iterable[Any]) -> list[str]:
         tags.update(dict.fromkeys(f"tags.{k}" for k in s.tags))
         for stage, values in s.stage_metrics.items():
             metrics.update(dict.fromkeys(f"{stage}.{k}" if stage else k for k in values))
-        metrics.update(dict.fromkeys(_series(s)))
+        for stage, values in s.stage_series.items():
+            metrics.update(dict.fromkeys(f"{stage}.{k}" if stage else k for k in values))
         for data in s.datasets:
             datasets.update(dict.fromkeys((f"datasets.{data}.version", f"datasets.{data}.digest")))
     return [*sorted(params), *sorted(tags), *sorted(metrics), *sorted(datasets),

@@ -60,3 +60,21 @@ def test_only_changed_columns(rows: list) -> None:
     cols = table.changed_only(rows, table.select_columns(None, available))
     assert "evaluate.auc" in cols and "params.lr" in cols and "params.optimizer" in cols
     assert "evaluate.loss" not in cols and "params.epochs" not in cols
+
+
+def test_series_aggregates_are_columns(repo: Path) -> None:
+    import contexta_git
+
+    with contexta_git.start_run("s", project="q", repo=repo, capture_environment=False) as run:
+        with run.stage("train"):
+            for step, loss in enumerate([0.9, 0.4, 0.6]):
+                run.log_metric("loss", loss, step=step)
+    rows = list(list_runs(Runs.open(repo), "q", detail=True))
+    available = table.columns_of(rows)
+    assert "train.loss" in available
+    assert table.value(rows[0], "loss.min") == 0.4
+    assert table.value(rows[0], "train.loss.min") == 0.4
+    assert table.value(rows[0], "train.loss") == 0.6
+    assert table.value(rows[0], "train.loss.count") == 3
+    kept = list(table.filter_rows(rows, "train.loss.min < 0.5", available))
+    assert [r.name for r in kept] == ["s"]
