@@ -1,8 +1,9 @@
 """List the runs on the branch, oldest first, with filters.
 
-Every listing reads through :func:`run_summaries`, which turns run folders of one
-commit into small :class:`RunSummary` values. It is the one place a tip-keyed index
-can later replace: filters and sorting only ever see summaries.
+Every listing reads through :func:`run_summaries` (or, for the newest few runs,
+:func:`newest_summaries`), which turn run folders of one commit into small
+:class:`RunSummary` values, served by the index (store/index.py): filters and sorting
+only ever see summaries.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from contexta_git.core.schema import RunProblem
 from contexta_git.errors import CorruptRun, InvalidValue
 from contexta_git.git.repo import View
 from contexta_git.core.names import RunId
+from contexta_git.store.index_rows import Codec
 from contexta_git.store.runs import Runs, read_records
 
 
@@ -111,17 +113,15 @@ def _read(view: View, folder: str) -> RunSummary | RunProblem:
 def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunId] | None = None,
                   *, detail: bool = False) -> Listing:
     """Summaries of the runs of ``project`` (or of all projects, or exactly ``run_ids``)
-    at ``view``; ``detail`` also gives event keys and metrics. Run folders that cannot
-    be read are left out and named in the result's ``skipped``.
+    at ``view``, with event keys and metrics (``detail`` is kept for callers: summaries
+    always hold everything). Run folders that cannot be read are left out and named in
+    the result's ``skipped``.
 
-    Listing all runs goes through the tip-keyed index (index.py), which keeps detailed
-    summaries and re-reads only run folders whose tree changed.
+    Listing all runs goes through the index (store/index.py), which re-reads only run
+    folders whose tree changed since it last followed the branch.
     """
     if run_ids is None:
-        found: list[Any] = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project,
-                                           detail=detail)
-        if detail:
-            found = [full for _light, full in found]
+        found: list[Any] = index.summaries(view, _INDEX, project)
     else:
         found = [_read(view, run_id.path) for run_id in run_ids if view.exists(run_id.path)]
     readable = [s for s in found if isinstance(s, RunSummary)]
@@ -129,37 +129,60 @@ def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunI
                    sorted((p for p in found if isinstance(p, RunProblem)), key=lambda p: p.folder))
 
 
+def newest_summaries(view: View, project: str | None, keep: Callable[[RunSummary], bool],
+                     limit: int) -> Listing:
+    """The ``limit`` newest runs (by start time, then project and name) that ``keep``
+    accepts, quarantine ledgers applied, newest first, read from the index without
+    reading the other runs; ``skipped`` names every unreadable run folder."""
+    ledger = _ledger_of(view, project)
+
+    def pick(summary: RunSummary) -> RunSummary | None:
+        summary = ledger(summary)
+        return summary if keep(summary) else None
+
+    found, problems = index.newest(view, _INDEX, pick, limit, project)
+    return Listing(found, sorted(problems, key=lambda p: p.folder))
+
+
+def recorded_from(view: View, project: str, commit: str, patch_id: str | None) -> list[RunSummary]:
+    """The runs of ``project`` recorded from ``commit``, or from the same change rewritten
+    (``patch_id``): one indexed lookup, whatever the number of runs."""
+    return index.find(view, _INDEX, project, {"source_commit": [commit],
+                                              "patch_id": [patch_id] if patch_id else []})
+
+
 def _with_ledgers(view: View, found: list[RunSummary], project: str | None) -> list[RunSummary]:
     """The summaries with each run's quarantine ledger applied (see store/quarantines.py):
     a quarantine outlives rm, re-recording and merges. Only runs with a ledger are read."""
+    ledger = _ledger_of(view, project)
+    return found if ledger is _unchanged else [ledger(summary) for summary in found]
+
+
+def _ledger_of(view: View, project: str | None) -> Callable[[RunSummary], RunSummary]:
+    """What applies its quarantine ledger (if any) to a summary of ``project``'s runs."""
     held = {(run.project, run.name): data for run, data in quarantines.ledgers(view, project)}
     if not held:
-        return found
-    out = []
-    for summary in found:
+        return _unchanged
+
+    def apply(summary: RunSummary) -> RunSummary:
         ledger = held.get((summary.project, summary.name))
-        if ledger is not None:
-            run = RunId(summary.project, summary.name)
-            keys = summary.event_keys
-            if keys:
-                keys += tuple(k for k in quarantines.KEYS if k not in keys and k.encode() in ledger)
-            summary = summary._replace(quarantined=quarantines.active(view, run, ledger),
-                                       event_keys=keys)
-        out.append(summary)
-    return out
+        if ledger is None:
+            return summary
+        run = RunId(summary.project, summary.name)
+        keys = summary.event_keys
+        if keys:
+            keys += tuple(k for k in quarantines.KEYS if k not in keys and k.encode() in ledger)
+        return summary._replace(quarantined=quarantines.active(view, run, ledger), event_keys=keys)
+
+    return apply
 
 
-SUMMARY_VERSION = 6  # bump when RunSummary or _summary changes: cached summaries are rebuilt
+def _unchanged(summary: RunSummary) -> RunSummary:
+    return summary
 
 
-def _split(view: View, folder: str) -> tuple[RunSummary | RunProblem, RunSummary | RunProblem]:
-    """The index's two halves of a run: what a plain listing shows, and the whole
-    summary (metrics, event keys) that filters, sorting and selection read; an
-    unreadable folder is its problem in both."""
-    full = _read(view, folder)
-    if isinstance(full, RunProblem):
-        return full, full
-    return full._replace(event_keys=(), metrics={}, stage_metrics={}), full
+SUMMARY_VERSION = 7  # bump when _summary changes what it makes of a run: cached summaries are rebuilt
+_INDEX = index.Spec(_read, Codec((RunSummary, RunProblem)), SUMMARY_VERSION)
 
 
 # -- filters -------------------------------------------------------------------------------
@@ -216,35 +239,36 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
               started_between: Sequence[str] | None = None, event: str | None = None,
               metric: str | MetricCondition | None = None, quarantined: bool | None = False,
               sort: str | None = None, descending: bool = True,
-              detail: bool = False) -> Listing:
+              detail: bool = False, limit: int | None = None) -> Listing:
     """Runs of ``project`` (or of all projects), oldest first, or by ``sort`` metric.
 
     ``quarantined``: False leaves quarantined runs out (the default), True keeps only
     them, None keeps both. ``metric`` is a condition like ``auc>=0.9`` on the latest
     value of that metric. With ``sort``, runs without that metric (or whose value is NaN
-    or infinite, which no record should hold) are left out. Unreadable run folders are
-    never listed: the result's ``skipped`` names them.
+    or infinite, which no record should hold) are left out. ``limit`` keeps the newest
+    ``limit`` runs (with ``sort``: the first ``limit``), read without reading the others.
+    Unreadable run folders are never listed: the result's ``skipped`` names them.
     """
     window = window_of(started_between)
     condition = MetricCondition.parse(metric) if isinstance(metric, str) else metric
+
+    def keep(summary: RunSummary) -> bool:
+        return not ((status and summary.status != status)
+                    or (quarantined is not None and summary.quarantined != quarantined)
+                    or (window and not started_within(summary, window))
+                    or (event and event not in summary.event_keys)
+                    or (condition and not condition.holds(summary.metrics)))
+
     view = runs.view()
-    need = detail or bool(event or condition or sort)
-    found = []
-    listed = run_summaries(view, project, detail=need)
-    for summary in listed:
-        if status and summary.status != status:
-            continue
-        if quarantined is not None and summary.quarantined != quarantined:
-            continue
-        if window and not started_within(summary, window):
-            continue
-        if event and event not in summary.event_keys:
-            continue
-        if condition and not condition.holds(summary.metrics):
-            continue
-        found.append(summary)
+    if limit is not None and not sort:
+        newest = newest_summaries(view, project, keep, limit)
+        return newest.keep(reversed(newest))
+    listed = run_summaries(view, project, detail=True)
+    found = [summary for summary in listed if keep(summary)]
     found.sort(key=lambda r: (sort_key(r.started_at), r.project, r.name))
     if sort:
         found = [r for r in found if math.isfinite(r.metrics.get(sort, math.nan))]
         found.sort(key=lambda r: r.metrics[sort], reverse=descending)
+    if limit is not None:
+        found = found[:max(limit, 0)]
     return listed.keep(found)
