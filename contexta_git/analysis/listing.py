@@ -1,8 +1,9 @@
 """List the runs on the branch, oldest first, with filters.
 
-Every listing reads through :func:`run_summaries`, which turns run folders of one
-commit into small :class:`RunSummary` values. It is the one place a tip-keyed index
-can later replace: filters and sorting only ever see summaries.
+Every listing reads through :func:`run_summaries` (or, for the newest few runs,
+:func:`newest_summaries`), which turn run folders of one commit into small
+:class:`RunSummary` values, served by the index (store/index.py): filters and sorting
+only ever see summaries.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from contexta_git.core.schema import RunProblem
 from contexta_git.errors import ContextaError, CorruptRun, InvalidValue
 from contexta_git.git.repo import View
 from contexta_git.core.names import RunId
+from contexta_git.store.index_rows import Codec
 from contexta_git.store.runs import Runs, read_records
 
 
@@ -141,65 +143,81 @@ def _read(view: View, folder: str) -> RunSummary | RunProblem:
 def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunId] | None = None,
                   *, detail: bool = False) -> Listing:
     """Summaries of the runs of ``project`` (or of all projects, or exactly ``run_ids``)
-    at ``view``; ``detail`` also gives event keys and metrics. Run folders that cannot
-    be read are left out and named in the result's ``skipped``.
+    at ``view``, with event keys and metrics (``detail`` is kept for callers: summaries
+    always hold everything). Run folders that cannot be read are left out and named in
+    the result's ``skipped``.
 
-    Listing all runs goes through the tip-keyed index (index.py), which keeps detailed
-    summaries and re-reads only run folders whose tree changed.
+    Listing all runs goes through the index (store/index.py), which re-reads only run
+    folders whose tree changed since it last followed the branch.
     """
     if run_ids is None:
-        found: list[Any] = index.summaries(view, _split, "summaries", SUMMARY_VERSION, project,
-                                           detail=detail)
-        if detail:
-            found = [full for _light, full in found]
+        found: list[Any] = index.summaries(view, _INDEX, project)
     else:
         found = [_read(view, run_id.path) for run_id in run_ids if view.exists(run_id.path)]
-    readable = [s for s in found if isinstance(s, RunSummary)]
     problems = [p for p in found if isinstance(p, RunProblem)]
-    listed = _with_ledgers(view, readable, project, problems)
+    ledger = _ledger_of(view, project, problems)
+    listed = [s for s in map(ledger, (f for f in found if isinstance(f, RunSummary))) if s]
     return Listing(listed, sorted(problems, key=lambda p: p.folder))
 
 
-def _with_ledgers(view: View, found: list[RunSummary], project: str | None,
-                  problems: list[RunProblem]) -> list[RunSummary]:
-    """The summaries with each run's quarantine ledger applied (see store/quarantines.py):
-    a quarantine outlives rm, re-recording and merges. Only runs with a ledger are read;
-    a run whose ledger cannot be read is skipped and named in ``problems`` (its
-    quarantine state is unknown, so it is never listed as if it had none)."""
+def newest_summaries(view: View, project: str | None, keep: Callable[[RunSummary], bool],
+                     limit: int) -> Listing:
+    """The ``limit`` newest runs (by start time, then project and name) that ``keep``
+    accepts, quarantine ledgers applied, newest first, read from the index without
+    reading the other runs; ``skipped`` names every unreadable run folder."""
+    unreadable: list[RunProblem] = []
+    ledger = _ledger_of(view, project, unreadable)
+
+    def pick(summary: RunSummary) -> RunSummary | None:
+        applied = ledger(summary)
+        return applied if applied is not None and keep(applied) else None
+
+    found, problems = index.newest(view, _INDEX, pick, limit, project)
+    return Listing(found, sorted([*problems, *unreadable], key=lambda p: p.folder))
+
+
+def recorded_from(view: View, project: str, commit: str, patch_id: str | None) -> list[RunSummary]:
+    """The runs of ``project`` recorded from ``commit``, or from the same change rewritten
+    (``patch_id``): one indexed lookup, whatever the number of runs."""
+    return index.find(view, _INDEX, project, {"source_commit": [commit],
+                                              "patch_id": [patch_id] if patch_id else []})
+
+
+def _ledger_of(view: View, project: str | None,
+               problems: list[RunProblem]) -> Callable[[RunSummary], RunSummary | None]:
+    """What applies its quarantine ledger (see store/quarantines.py) to a summary of
+    ``project``'s runs: a quarantine outlives rm, re-recording and merges. A run whose
+    ledger cannot be read gives None and is named in ``problems`` (its quarantine state
+    is unknown, so it is never listed as if it had none)."""
     held = {(run.project, run.name): data for run, data in quarantines.ledgers(view, project)}
     if not held:
-        return found
-    out = []
-    for summary in found:
+        return _unchanged
+
+    def apply(summary: RunSummary) -> RunSummary | None:
         ledger = held.get((summary.project, summary.name))
-        if ledger is not None:
-            run = RunId(summary.project, summary.name)
-            keys = summary.event_keys
-            if keys:
-                keys += tuple(k for k in quarantines.KEYS if k not in keys and k.encode() in ledger)
-            try:
-                quarantined = quarantines.active(view, run, ledger)
-            except ContextaError as exc:
-                problems.append(RunProblem(run.path, None, f"its quarantine ledger "
-                                           f"{quarantines.ledger_path(run)} cannot be read: {exc}"))
-                continue
-            summary = summary._replace(quarantined=quarantined, event_keys=keys)
-        out.append(summary)
-    return out
+        if ledger is None:
+            return summary
+        run = RunId(summary.project, summary.name)
+        keys = summary.event_keys
+        if keys:
+            keys += tuple(k for k in quarantines.KEYS if k not in keys and k.encode() in ledger)
+        try:
+            quarantined = quarantines.active(view, run, ledger)
+        except ContextaError as exc:
+            problems.append(RunProblem(run.path, None, f"its quarantine ledger "
+                                       f"{quarantines.ledger_path(run)} cannot be read: {exc}"))
+            return None
+        return summary._replace(quarantined=quarantined, event_keys=keys)
+
+    return apply
 
 
-SUMMARY_VERSION = 8  # bump when RunSummary or _summary changes: cached summaries are rebuilt
+def _unchanged(summary: RunSummary) -> RunSummary | None:
+    return summary
 
 
-def _split(view: View, folder: str) -> tuple[RunSummary | RunProblem, RunSummary | RunProblem]:
-    """The index's two halves of a run: what a plain listing shows, and the whole
-    summary (metrics, event keys) that filters, sorting and selection read; an
-    unreadable folder is its problem in both."""
-    full = _read(view, folder)
-    if isinstance(full, RunProblem):
-        return full, full
-    return full._replace(event_keys=(), metrics={}, stage_metrics={}, series={},
-                         stage_series={}), full
+SUMMARY_VERSION = 9  # bump when _summary changes what it makes of a run: cached summaries are rebuilt
+_INDEX = index.Spec(_read, Codec((RunSummary, RunProblem)), SUMMARY_VERSION)
 
 
 # -- filters -------------------------------------------------------------------------------
@@ -262,7 +280,7 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
               started_between: Sequence[str] | None = None, event: str | None = None,
               metric: str | MetricCondition | None = None, quarantined: bool | None = False,
               sort: str | None = None, descending: bool = True,
-              detail: bool = False) -> Listing:
+              detail: bool = False, limit: int | None = None) -> Listing:
     """Runs of ``project`` (or of all projects), oldest first, or by ``sort`` metric.
 
     ``quarantined``: False leaves quarantined runs out (the default), True keeps only
@@ -270,30 +288,32 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
     on the value a metric reference names (core/series.py: the latest value, or an
     aggregate of a step series); ``sort`` is such a reference. With ``sort``, runs without
     that value (or whose value is NaN or infinite, which no record should hold) are left
-    out. Unreadable run folders are never listed: the result's ``skipped`` names them.
+    out. ``limit`` keeps the newest ``limit`` runs (with ``sort``: the first ``limit``),
+    read without reading the others. Unreadable run folders are never listed: the
+    result's ``skipped`` names them.
     """
     window = window_of(started_between)
     condition = MetricCondition.parse(metric) if isinstance(metric, str) else metric
+
+    def keep(summary: RunSummary) -> bool:
+        return not ((status and summary.status != status)
+                    or (quarantined is not None and summary.quarantined != quarantined)
+                    or (window and not started_within(summary, window))
+                    or (event and event not in summary.event_keys)
+                    or (condition and not condition.holds(summary)))
+
     view = runs.view()
-    need = detail or bool(event or condition or sort)
-    found = []
-    listed = run_summaries(view, project, detail=need)
-    for summary in listed:
-        if status and summary.status != status:
-            continue
-        if quarantined is not None and summary.quarantined != quarantined:
-            continue
-        if window and not started_within(summary, window):
-            continue
-        if event and event not in summary.event_keys:
-            continue
-        if condition and not condition.holds(summary):
-            continue
-        found.append(summary)
+    if limit is not None and not sort:
+        newest = newest_summaries(view, project, keep, limit)
+        return newest.keep(reversed(newest))
+    listed = run_summaries(view, project, detail=True)
+    found = [summary for summary in listed if keep(summary)]
     found.sort(key=lambda r: (sort_key(r.started_at), r.project, r.name))
     if sort:
         scored = [(value, r) for r in found
                   if math.isfinite(value := _number(r.metric(sort)))]
         scored.sort(key=lambda pair: pair[0], reverse=descending)
         found = [r for _value, r in scored]
+    if limit is not None:
+        found = found[:max(limit, 0)]
     return listed.keep(found)

@@ -26,19 +26,21 @@ from contexta_git.cli.options import echo_json, json_option, project_option, run
 @click.option("--sort", metavar="METRIC", help="Sort by METRIC (or an aggregate: loss.min), "
               "highest first (runs without it are left out).")
 @click.option("--min", "lowest", is_flag=True, help="With --sort: lowest first.")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Only the N newest runs "
+              "(with --sort: the N first), read without reading the others.")
 @json_option
 @click.pass_context
 def runs(ctx: click.Context, project: str | None, status: str | None,
          started_between: tuple[str, str] | None, event: str | None, metric: str | None,
          include_quarantined: bool, only_quarantined: bool, sort: str | None, lowest: bool,
-         as_json: bool) -> None:
+         limit: int | None, as_json: bool) -> None:
     """List recorded runs, newest first (or best first with --sort)."""
     from contexta_git.analysis.listing import list_runs
 
     keep = True if only_quarantined else (None if include_quarantined else False)
     found = list_runs(runs_of(ctx), project, status=status, started_between=started_between,
                       event=event, metric=metric, quarantined=keep, sort=sort,
-                      descending=not lowest, detail=True)
+                      descending=not lowest, detail=True, limit=limit)
     warn_skipped(found.skipped)
     if not sort:
         found.reverse()

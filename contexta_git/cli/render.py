@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from contexta_git.cli.text import plain, styled
+from contexta_git.cli.text import echo, plain, styled
 from contexta_git.core.records import RunData
 
 
@@ -35,20 +35,55 @@ def fmt(value: Any, limit: int | None = None) -> str:
 
 
 def runs_table(found: Sequence[Any], empty: str = "No runs recorded yet.") -> None:
-    """RunData or listing.RunSummary rows: anything with ref, status, started_at, metrics."""
+    """RunData or listing.RunSummary rows: anything with ref, status, started_at, metrics.
+    A rich table on a terminal; piped, plain aligned text, one line a run (as fast as
+    printing: rich's layout took 98% of listing 100,000 runs)."""
+    import sys
+
     if not found:
         console().print(empty)
+        return
+    rows = [_run_row(run) for run in found]
+    if not sys.stdout.isatty():
+        echo(_aligned(("run", "status", "started", "metrics"), rows), document=True)
         return
     table = Table(box=None, pad_edge=False)
     table.add_column("run", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("started", no_wrap=True)
     table.add_column("metrics", overflow="fold")
-    for run in found:
-        metrics = ", ".join(f"{fmt(k)}={fmt(v)}" for k, v in list(run.latest_metrics().items())[:4])
-        status = fmt(run.status) + (" [quarantined]" if run.quarantined else "")
-        table.add_row(fmt(run.ref), status, fmt(run.started_at, 19), metrics)
+    for row in rows:
+        table.add_row(*row)
     console().print(table)
+
+
+def _run_row(run: Any) -> tuple[str, str, str, str]:
+    shown = list(run.latest_metrics().items())[:4]
+    metrics = plain(", ".join(f"{k}={_number(v)}" for k, v in shown))  # one pass a cell
+    status = fmt(run.status) + (" [quarantined]" if run.quarantined else "")
+    return fmt(run.ref), status, fmt(run.started_at, 19), metrics
+
+
+def _number(value: Any) -> str:
+    """``fmt`` without the escaping (the caller escapes the whole cell)."""
+    return f"{value:.6g}" if isinstance(value, float) else "" if value is None else str(value)
+
+
+def _aligned(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    """Columns of safe text (``fmt``) padded to their widest cell, two spaces apart; the
+    last column is not padded and no line ends in spaces."""
+    from rich.cells import cell_len
+
+    table = [header, *rows]
+    out = ["" for _ in table]
+    for i in range(len(header) - 1):
+        column = [row[i] for row in table]
+        width = len if "".join(column).isascii() else cell_len
+        sizes = [width(cell) for cell in column]
+        most = max(sizes)
+        out = [f"{line}{cell}{' ' * (most - size)}  "
+               for line, cell, size in zip(out, column, sizes, strict=True)]
+    return "\n".join(f"{line}{row[-1]}".rstrip() for line, row in zip(out, table, strict=True))
 
 
 def run_detail(run: RunData) -> None:

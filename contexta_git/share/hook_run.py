@@ -85,12 +85,10 @@ def _text(store: Any, root: Path, commit: str, path: str) -> str | None:
 def _recorded(runs: Any, project: str, commit: str, patch: str | None) -> str | None:
     """The run already recorded for this commit, or for the same change rewritten
     (read from the cached run summaries: cheap however many runs the project has)."""
-    from contexta_git.analysis.listing import run_summaries
+    from contexta_git.analysis.listing import recorded_from
 
-    for summary in run_summaries(runs.view(), project):
-        if summary.source_commit == commit or (patch and summary.patch_id == patch):
-            return summary.ref
-    return None
+    found = recorded_from(runs.view(), project, commit, patch)
+    return found[0].ref if found else None
 
 
 def run_name(template: str, store: Any, commit: str) -> str:

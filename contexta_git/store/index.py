@@ -1,120 +1,105 @@
-"""A cache of per-run summaries, kept in the git directory and never committed.
+"""An index of per-run summaries: SQLite in the common git directory, never committed.
 
-Parsing every run's TOML is the slow part of reading many runs (about a
-millisecond a run). The index keeps, for each run folder, the tree id it was
-computed from and what ``summarize`` made of it: a light part (what a plain
-listing shows) and a detail part (metrics, event keys), in two files, so listing
-100,000 runs never loads 100,000 metric tables. An unchanged branch tip is answered
-straight from the files; otherwise whole shards whose tree id is unchanged are
-reused and only run folders whose tree id changed are parsed again. A missing,
-stale, foreign or corrupt file is rebuilt; a git directory that cannot be written
-only costs speed. (The files are pickles in the git directory: whoever can write
-there can already replace git's hooks, so they add no way in.)
+Parsing every run's TOML is the slow part of reading many runs (about a millisecond a
+run). The index keeps one row per run folder (``projects/<p>/runs/<shard>/<run>``): the
+folder's tree id, a few columns SQL filters and sorts on, and what ``Spec.summarize`` made
+of the folder (index_rows.py stores any NamedTuple by its fields). An unreadable folder
+is stored too, as its problem.
+
+It follows the branch by tree diffs, re-reading only run folders whose tree changed
+(index_write.py): recording one run re-reads one folder, whatever the project's size.
+Readers never see half an update. A file that is missing, corrupt, of another version or
+schema, edited, replayed or written by someone else is rebuilt (index_db.py signs every
+row, index_read.py checks them); an index that cannot be opened or written only costs
+speed: the runs themselves are read instead.
 """
 
 from __future__ import annotations
 
-import gc
-import pickle
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
-from contexta_git.core.files import write_atomic
 from contexta_git.git.repo import View
+from contexta_git.store import index_db
+from contexta_git.store.index_db import Unusable, transaction
+from contexta_git.store.index_read import Pick, Reader, Spec, Tampered, read_state
+from contexta_git.store.index_rows import started
+from contexta_git.store.index_write import update, walk
 
-FORMAT = 2
-#: summarize(view, run folder path) -> (light, detail); it reads the folder itself and
-#: decides what an unreadable folder (a bad name, a corrupt file) summarises to
-Summarize = Callable[[View, str], tuple[Any, Any]]
+__all__ = ["Spec", "find", "newest", "summaries"]
+_T = TypeVar("_T")
 
 
-def summaries(view: View, summarize: Summarize, name: str, version: int,
-              project: str | None = None, detail: bool = False) -> list[Any]:
-    """The light summaries of every run folder at ``view`` (of one project, or all), or
-    ``(light, detail)`` pairs with ``detail``."""
-    tip = view.commit_id
-    if tip is None:
+def summaries(view: View, spec: Spec, project: str | None = None) -> list[Any]:
+    """What ``spec`` makes of every run folder at ``view`` (of ``project``, or all),
+    problems included, ordered by project, shard and folder."""
+    if view.commit_id is None:
         return []
-    with _no_gc():
-        return _summaries(view, summarize, name, version, project, detail, tip)
-
-
-def _summaries(view: View, summarize: Summarize, name: str, version: int, project: str | None,
-               detail: bool, tip: str) -> list[Any]:
-    base = view.common_dir / "contexta"
-    stamp = (FORMAT, name, version)
-    light = _load(base / f"index-{name}.pickle", stamp)
-    extra = _load(base / f"index-{name}-detail.pickle", stamp) if detail else {}
-    if light.get("tip") != tip or (detail and extra.get("tip") != tip):
-        if not detail:  # a refresh reuses the old entries of both halves
-            extra = _load(base / f"index-{name}-detail.pickle", stamp)
-        light, extra = _refresh(view, light, extra, summarize, stamp, tip)
-        _save(base / f"index-{name}.pickle", light)
-        _save(base / f"index-{name}-detail.pickle", extra)
-    details = extra.get("runs", {})
-    out: list[Any] = []
-    for (proj, _shard), (_tid, members) in light["shards"].items():
-        if project is not None and proj != project:
-            continue
-        for run, (_rtid, item) in members.items():
-            out.append((item, details[(proj, run)][1]) if detail else item)
-    return out
-
-
-def _refresh(view: View, light: dict[str, Any], extra: dict[str, Any], summarize: Summarize,
-             stamp: tuple[Any, ...], tip: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    old_shards = light.get("shards", {}) if light.get("stamp") == stamp else {}
-    old_detail = extra.get("runs", {}) if extra.get("stamp") == stamp else {}
-    shards: dict[tuple[str, str], tuple[str, dict[str, tuple[str, Any]]]] = {}
-    details: dict[tuple[str, str], tuple[str, Any]] = {}
-    for project in view.names("projects"):
-        base = f"projects/{project}/runs"
-        for shard, shard_tid in view.subtrees(base):
-            key = (project, shard)
-            before = old_shards.get(key, ("", {}))
-            if before[0] == shard_tid:  # nothing in this shard changed: no tree walk
-                listed = [(run, entry[0]) for run, entry in before[1].items()]
-            else:
-                listed = view.subtrees(f"{base}/{shard}")
-            members: dict[str, tuple[str, Any]] = {}
-            for run, run_tid in listed:
-                old = before[1].get(run)
-                cached = old_detail.get((project, run))
-                if old and old[0] == run_tid and cached and cached[0] == run_tid:
-                    members[run], details[(project, run)] = old, cached
-                    continue
-                made, detail = summarize(view, f"{base}/{shard}/{run}")
-                members[run], details[(project, run)] = (run_tid, made), (run_tid, detail)
-            shards[key] = (shard_tid, members)
-    return ({"stamp": stamp, "tip": tip, "shards": shards},
-            {"stamp": stamp, "tip": tip, "runs": details})
-
-
-def _load(path: Path, stamp: tuple[Any, ...]) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            data = pickle.load(handle)
-    except Exception:
-        return {}
-    if not isinstance(data, dict) or data.get("stamp") != stamp:
-        return {}
-    return data
+        return _answer(view, spec, lambda reader: reader.everything(project))
+    except Unusable:
+        return [spec.summarize(view, folder) for folder, _tree in walk(view, project)]
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Unpickling 100,000 summaries allocates millions of objects, none of them cyclic:
-    the cyclic collector would run hundreds of times for nothing (3x slower)."""
-    enabled = gc.isenabled()
-    gc.disable()
+def newest(view: View, spec: Spec, pick: Pick, limit: int,
+           project: str | None = None) -> tuple[list[Any], list[Any]]:
+    """``pick`` applied to the readable runs (first kind) newest first (by start time,
+    then project and name, descending; runs without a start time last) until ``limit``
+    results are not None, and the problems (other kinds): the newest runs without
+    reading the others."""
+    if view.commit_id is None or limit <= 0:
+        return [], []
     try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+        return _answer(view, spec, lambda reader: reader.newest(project, pick, limit))
+    except Unusable:
+        made = [spec.summarize(view, folder) for folder, _tree in walk(view, project)]
+        found: list[Any] = [i for i in made if isinstance(i, spec.codec.kinds[0])]
+        found.sort(reverse=True, key=lambda i: (started(i.started_at), i.project, i.name))
+        picked = [kept for kept in map(pick, found) if kept is not None]
+        return picked[:limit], [i for i in made if not isinstance(i, spec.codec.kinds[0])]
 
 
-def _save(path: Path, data: dict[str, Any]) -> None:
-    write_atomic(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+def find(view: View, spec: Spec, project: str, wanted: dict[str, Iterable[str]]) -> list[Any]:
+    """The readable runs of ``project`` whose ``source_commit`` or ``patch_id`` (the keys
+    of ``wanted``) is one of the values given: an indexed lookup, whatever the number of runs."""
+    if set(wanted) - {"source_commit", "patch_id"}:
+        raise ValueError(f"not an indexed column: {sorted(wanted)}")
+    terms = {c: [v for v in values if v] for c, values in wanted.items()}
+    terms = {c: values for c, values in terms.items() if values}
+    if view.commit_id is None or not terms:
+        return []
+    try:
+        return _answer(view, spec, lambda reader: reader.lookup(project, terms))
+    except Unusable:
+        made = (spec.summarize(view, folder) for folder, _tree in walk(view, project))
+        return [i for i in made if isinstance(i, spec.codec.kinds[0])
+                and any(getattr(i, c) in values for c, values in terms.items())]
+
+
+def _answer(view: View, spec: Spec, ask: Callable[[Reader], _T]) -> _T:
+    """``ask`` a reader of a snapshot of the index at the view's tip, bringing the index up
+    to date first (again if other processes move it meanwhile); a file that fails a check
+    is rebuilt. Unusable when there is no usable index: the caller reads the runs."""
+    key = index_db.user_key(view.common_dir)
+    for _attempt in range(4):
+        db = index_db.open_index(view.common_dir)
+        try:
+            try:
+                with transaction(db):
+                    state = read_state(db, spec, key)
+                    if state is not None and state.tip == view.commit_id:
+                        return ask(Reader(db, spec, key, state))
+                update(db, view, spec, key)
+            except Tampered:
+                update(db, view, spec, key, clear=True)
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in index_db.BROKEN:
+                raise Unusable(str(exc)) from exc
+            db.close()
+            index_db.discard(view.common_dir)  # a corrupt page: start the file again
+        except OSError as exc:
+            raise Unusable(str(exc)) from exc
+        finally:
+            db.close()
+    raise Unusable("the index kept moving or failing its checks")

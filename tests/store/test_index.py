@@ -1,17 +1,85 @@
-"""The tip-keyed summary cache: right answers first, then reuse."""
+"""The SQLite summary index: right answers first, then reuse; any NamedTuple by its fields."""
 
 from __future__ import annotations
 
+import math
+import sqlite3
 from pathlib import Path
+from typing import NamedTuple
 
-from contexta_git.store import index
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contexta_git.analysis.listing import RunSummary, list_runs, newest_summaries, recorded_from
 from contexta_git.core.names import RunId
-from contexta_git.record.oneshot import record
 from contexta_git.core.records import RunData
+from contexta_git.core.schema import RunProblem
 from contexta_git.git.repo import View
-from contexta_git.store.runs import Runs
+from contexta_git.record.oneshot import record
+from contexta_git.store import index
+from contexta_git.store.index_rows import Codec
+from contexta_git.store.runs import Runs, problem
 
 from tests.conftest import git
+
+
+class Pair(NamedTuple):
+    low: float
+    high: float
+
+
+class Light(NamedTuple):
+    """A summary type the index has never heard of: every field must come back as it was."""
+
+    project: str
+    name: str
+    status: str
+    started_at: str | None
+    quarantined: bool
+    metrics: dict[str, float]
+    keys: tuple[str, ...] = ()
+    span: Pair | None = None
+    spans: dict[str, Pair] = {}  # noqa: RUF012
+    note: str | None = None
+
+
+class Wider(NamedTuple):  # Light with one more field: another developer adds one
+    project: str
+    name: str
+    status: str
+    started_at: str | None
+    quarantined: bool
+    metrics: dict[str, float]
+    keys: tuple[str, ...] = ()
+    span: Pair | None = None
+    spans: dict[str, Pair] = {}  # noqa: RUF012
+    note: str | None = None
+    steps: int = 0
+
+
+class Counting:
+    """A summarize that counts the folders it reads."""
+
+    def __init__(self, kind: type = Light) -> None:
+        self.seen: list[str] = []
+        self.kind = kind
+
+    def __call__(self, view: View, folder: str) -> NamedTuple:
+        found = problem(view, folder)
+        if found is not None:
+            return found
+        run = RunId.from_path(folder)
+        self.seen.append(run.id)
+        data = RunData.from_files(view.files(folder), folder)
+        acc = data.latest_metrics()["acc"]
+        extra = {"steps": 7} if self.kind is Wider else {}
+        return self.kind(run.project, run.name, data.status, data.started_at, False,
+                         {"acc": acc}, ("a", "b"), Pair(acc, math.inf),
+                         {"x": Pair(-1.0, math.nan)}, None, **extra)
+
+
+def spec(summarize: Counting, version: int = 1) -> index.Spec:
+    return index.Spec(summarize, Codec((summarize.kind, RunProblem)), version)
 
 
 def make(repo: Path, *names: str, project: str = "p") -> Runs:
@@ -21,60 +89,125 @@ def make(repo: Path, *names: str, project: str = "p") -> Runs:
     return runs
 
 
-class Counting:
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def __call__(self, view: View, folder: str) -> tuple[str, float]:
-        run_id = RunId.from_path(folder)
-        self.seen.append(run_id.id)
-        return run_id.id, RunData.from_files(view.files(folder), folder).latest_metrics()["acc"]
+def names(found: list[NamedTuple]) -> list[str]:
+    return sorted(f"{s.project}.{s.name}" for s in found if not isinstance(s, RunProblem))
 
 
-def detail_of(runs: Runs) -> list[tuple[str, float]]:
-    return sorted(index.summaries(runs.view(), Counting(), "t", 1, detail=True))
+def index_file(repo: Path) -> Path:
+    common = Path(git(repo, "rev-parse", "--git-common-dir").stdout.strip())
+    return (repo / common if not common.is_absolute() else common) / "contexta" / "index.sqlite3"
 
 
-def test_summaries_are_cached_and_refreshed_incrementally(repo: Path) -> None:
+def test_summaries_are_stored_in_sqlite_and_refreshed_from_the_tree_diff(repo: Path) -> None:
     runs = make(repo, "a", "bb", "ccc")
     first = Counting()
-    assert sorted(index.summaries(runs.view(), first, "t", 1)) == ["p.a", "p.bb", "p.ccc"]
-    assert detail_of(runs) == [("p.a", 0.1), ("p.bb", 0.2), ("p.ccc", 0.3)]
+    assert names(index.summaries(runs.view(), spec(first))) == ["p.a", "p.bb", "p.ccc"]
     assert sorted(first.seen) == ["p.a", "p.bb", "p.ccc"]
+    assert index_file(repo).read_bytes().startswith(b"SQLite format 3\0")
     again = Counting()
-    assert len(index.summaries(runs.view(), again, "t", 1)) == 3 and again.seen == []
+    assert names(index.summaries(runs.view(), spec(again))) == ["p.a", "p.bb", "p.ccc"]
+    assert again.seen == []
     make(repo, "dddd")
     after = Counting()
-    assert len(index.summaries(runs.view(), after, "t", 1)) == 4 and after.seen == ["p.dddd"]
+    assert len(index.summaries(runs.view(), spec(after))) == 4 and after.seen == ["p.dddd"]
+    assert "contexta" not in git(repo, "status", "--porcelain", "--ignored").stdout
 
 
-def test_project_filter_and_version_bump(repo: Path) -> None:
+def test_every_field_comes_back_and_a_new_field_flows_through(repo: Path) -> None:
     runs = make(repo, "a")
-    make(repo, "b", project="q")
-    assert index.summaries(runs.view(), Counting(), "t", 1, project="q") == ["q.b"]
+    made = Counting()
+    direct = made(runs.view(), RunId("p", "a").path)
+    index.summaries(runs.view(), spec(made))
+    [stored] = index.summaries(runs.view(), spec(Counting()))
+    assert type(stored) is Light and type(stored.span) is Pair and type(stored.keys) is tuple
+    assert type(stored.spans["x"]) is Pair and math.isnan(stored.spans["x"].high)
+    assert repr(stored) == repr(direct)
+    wider = Counting(Wider)  # new fields change the stamp: everything is read again
+    [grown] = index.summaries(runs.view(), spec(wider))
+    assert wider.seen == ["p.a"] and type(grown) is Wider and grown.steps == 7
+    assert index.summaries(runs.view(), spec(Counting(Wider)))[0].steps == 7
+
+
+def test_project_filter_version_bump_and_removed_runs(repo: Path) -> None:
+    runs = make(repo, "a", "b")
+    make(repo, "c", project="q")
+    assert names(index.summaries(runs.view(), spec(Counting()), project="q")) == ["q.c"]
     bumped = Counting()
-    index.summaries(runs.view(), bumped, "t", 2)
-    assert sorted(bumped.seen) == ["p.a", "q.b"]  # a new summary version re-reads everything
-
-
-def test_corrupt_or_foreign_cache_is_rebuilt(repo: Path) -> None:
-    runs = make(repo, "a", "b")
-    index.summaries(runs.view(), Counting(), "t", 1)
-    cache = Path(git(repo, "rev-parse", "--git-common-dir").stdout.strip())
-    cache = (repo / cache if not cache.is_absolute() else cache) / "contexta" / "index-t.pickle"
-    assert cache.exists()
-    cache.write_bytes(b"not a pickle")
-    rebuilt = Counting()
-    assert len(index.summaries(runs.view(), rebuilt, "t", 1)) == 2 and len(rebuilt.seen) == 2
-    cache.with_name("index-t-detail.pickle").write_bytes(b"\x80\x05garbage")
-    assert detail_of(runs) == [("p.a", 0.1), ("p.b", 0.1)]
-
-
-def test_runs_removed_from_the_tip_disappear(repo: Path) -> None:
-    runs = make(repo, "a", "b")
-    index.summaries(runs.view(), Counting(), "t", 1)
+    index.summaries(runs.view(), spec(bumped, version=2))
+    assert sorted(bumped.seen) == ["p.a", "p.b", "q.c"]
     path = RunId("p", "a").path
     runs.store.commit(lambda view: {f"{path}/{n}": None for n in view.names(path)}, "remove a")
-    assert index.summaries(runs.view(), Counting(), "t", 1) == ["p.b"]
-    assert detail_of(runs) == [("p.b", 0.1)]
-    assert "contexta" not in git(repo, "status", "--porcelain", "--ignored").stdout
+    assert names(index.summaries(runs.view(), spec(Counting(), 2))) == ["p.b", "q.c"]
+
+
+def test_unreadable_folders_are_stored_and_named(repo: Path) -> None:
+    runs = make(repo, "a")
+    bad = RunId("p", "broken").path
+    runs.store.commit(lambda view: {f"{bad}/run.toml": b"status = 5\n"}, "plant")
+    for _ in range(2):  # built, then served from the index
+        found = index.summaries(runs.view(), spec(Counting()))
+        assert [p.folder for p in found if isinstance(p, RunProblem)] == [bad]
+        assert names(found) == ["p.a"]
+
+
+def test_the_newest_runs_are_read_without_reading_the_others(repo: Path) -> None:
+    runs = make(repo, "a", "b", "c", "d")
+    runs_by_hand = list_runs(runs, "p", quarantined=None)
+    assert [r.name for r in list_runs(runs, "p", quarantined=None, limit=2)] == \
+        [r.name for r in runs_by_hand[-2:]]
+    kept = newest_summaries(runs.view(), "p", lambda s: s.name != "d", 2)
+    assert [s.name for s in kept] == [r.name for r in runs_by_hand[-3:-1]][::-1]
+    assert list_runs(runs, "p", limit=10) == runs_by_hand
+    assert [r.name for r in list_runs(runs, "p", sort="acc", limit=1)] == ["a"]
+
+
+def test_the_hook_lookup_finds_a_run_by_commit_or_patch(repo: Path) -> None:
+    runs = make(repo, "a", "b")
+    tip = git(repo, "rev-parse", "HEAD").stdout.strip()
+    [summary] = [s for s in list_runs(runs, "p") if s.name == "a"]
+    assert summary.source_commit == tip
+    assert {s.name for s in recorded_from(runs.view(), "p", tip, None)} == {"a", "b"}
+    assert recorded_from(runs.view(), "p", "0" * 40, None) == []
+    assert recorded_from(runs.view(), "q", tip, None) == []
+
+
+def test_a_git_dir_that_cannot_hold_the_index_only_costs_speed(repo: Path) -> None:
+    runs = make(repo, "a", "b")
+    folder = index_file(repo).parent
+    folder.parent.mkdir(exist_ok=True)
+    folder.write_text("a file where the index folder goes\n")
+    for _ in range(2):
+        counted = Counting()
+        assert names(index.summaries(runs.view(), spec(counted))) == ["p.a", "p.b"]
+        assert sorted(counted.seen) == ["p.a", "p.b"]  # read every time: no index
+    assert [r.name for r in list_runs(runs, "p", limit=1)] == ["b"]
+
+
+def test_the_index_is_written_in_wal_mode(repo: Path) -> None:
+    runs = make(repo, "a")
+    index.summaries(runs.view(), spec(Counting()))
+    db = sqlite3.connect(index_file(repo))
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db.close()
+
+
+summaries = st.builds(
+    RunSummary, project=st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True),
+    name=st.from_regex(r"[a-z][a-z0-9._-]{0,8}", fullmatch=True), status=st.text(max_size=8),
+    started_at=st.none() | st.text(max_size=30), ended_at=st.none() | st.text(max_size=8),
+    quarantined=st.booleans(), event_keys=st.lists(st.text(max_size=6), max_size=3).map(tuple),
+    metrics=st.dictionaries(st.text(max_size=6), st.floats(allow_nan=False), max_size=4),
+    stage_metrics=st.dictionaries(st.text(max_size=4), st.dictionaries(
+        st.text(max_size=4), st.floats(allow_nan=False), max_size=3), max_size=2),
+    source_commit=st.none() | st.text(max_size=8), patch_id=st.none() | st.text(max_size=8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(summaries)
+def test_any_run_summary_survives_a_row(summary: RunSummary) -> None:
+    codec = Codec((RunSummary, RunProblem))
+    row = codec.row(f"projects/{summary.project}/runs/ab/{summary.name}", "t" * 40, summary)
+    import json
+
+    assert codec.decode(row.kind, json.loads(row.data)) == summary
+    assert row.name == summary.name and row.quarantined == int(summary.quarantined)

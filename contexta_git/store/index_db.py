@@ -1,0 +1,205 @@
+"""The index's SQLite file: opened defensively, its schema checked, repaired, and signed.
+
+The file is ``<common git dir>/contexta/index.sqlite3`` in WAL mode, so any number of
+processes read it while one writes; every read is one transaction (a snapshot) and every
+write one ``BEGIN IMMEDIATE`` transaction, waiting up to :data:`BUSY_S` for another writer.
+
+Nothing in the file is trusted. It is plain data read by SQL (no pickle, no code): the
+schema must be exactly ours (:data:`DDL`; any other table, index, trigger or view and it is
+reset), ``trusted_schema`` is off, and the rows are signed with keyed BLAKE2b digests whose
+key lives outside the repository (:func:`user_key`). A shard's digest covers its tree id
+and every column of its rows (so no row can be dropped, added or edited); the ``meta``
+digest covers the format, the branch tip the state was computed from and every shard's
+entry. An edited, replayed or foreign file fails a check and is rebuilt from the runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+FILE = "index.sqlite3"
+BUSY_S = 30.0  # longest wait for another process's write (writes are short: no parsing inside)
+#: the whole schema; the file must hold exactly this, else it is reset
+DDL = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
+    "CREATE TABLE shards (project TEXT NOT NULL, shard TEXT NOT NULL, tree TEXT NOT NULL, "
+    "top INTEGER, problems INTEGER NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (project, shard))",
+    "CREATE TABLE runs (folder TEXT PRIMARY KEY NOT NULL, project TEXT NOT NULL, "
+    "shard TEXT NOT NULL, tree TEXT NOT NULL, kind INTEGER NOT NULL, name TEXT, status TEXT, "
+    "started INTEGER, quarantined INTEGER, source_commit TEXT, patch_id TEXT, "
+    "data TEXT NOT NULL)",
+    "CREATE INDEX runs_shard ON runs (project, shard, folder)",
+    "CREATE INDEX runs_order ON runs (started, project, name)",
+    "CREATE INDEX runs_project_order ON runs (project, started, name)",
+    "CREATE INDEX runs_source ON runs (source_commit)",
+    "CREATE INDEX runs_patch ON runs (patch_id)",
+)
+#: what a shard's digest covers of a row besides ``data``: every other column, rendered by SQLite
+HEAD = ("json_array(folder, project, shard, tree, kind, name, status, started, quarantined, "
+        "source_commit, patch_id)")
+BROKEN = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}  # errors that mean "start the file again"
+
+
+class Unusable(Exception):
+    """No index this time (read-only or busy git directory, no key): answer without one."""
+
+
+def user_key(common_dir: Path) -> bytes:
+    """The key that signs this user's indexes: ``$XDG_STATE_HOME/contexta-git/index.key``
+    (``~/.local/state``), made on first use, readable by the user only. Outside the
+    repository, so an index file written by anyone else (a copied ``.git``, another
+    account) is never trusted. Where the home folder cannot be written, a key in the git
+    directory stands in (it then only detects edits made without it)."""
+    state = os.environ.get("XDG_STATE_HOME")
+    places = []
+    with contextlib.suppress(RuntimeError):
+        places.append(Path(state) if state else Path.home() / ".local" / "state")
+    for place in [*(p / "contexta-git" for p in places), common_dir / "contexta"]:
+        key = _key_at(place / "index.key")
+        if key is not None:
+            return key
+    raise Unusable("no index key")
+
+
+def _key_at(path: Path) -> bytes | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(os.urandom(32))
+        except FileExistsError:  # made by another process meanwhile
+            pass
+        except OSError:
+            return None
+        return _key_at(path) if path.exists() else None
+    except OSError:
+        return None
+    return data if len(data) == 32 else None
+
+
+def digest(key: bytes, data: bytes) -> bytes:
+    return hashlib.blake2b(data, key=key, digest_size=16).digest()
+
+
+def shard_digest(key: bytes, project: str, shard: str, tree: str,
+                 rows: list[tuple[str, str]]) -> bytes:
+    """A shard's digest: its tree id, then each of its rows in folder order, as its other
+    columns rendered by SQLite (:data:`HEAD`) and its data. Neither holds a raw newline
+    (both are JSON), so the text is unambiguous: no row can be dropped, added or edited."""
+    try:
+        text = "\n".join(part for row in rows for part in row)
+    except TypeError:  # a value of the wrong type: not what we wrote
+        return os.urandom(16)  # a digest that matches nothing
+    return digest(key, f"{project}\0{shard}\0{tree}\0{len(rows)}\0{text}".encode())
+
+
+def open_index(common_dir: Path) -> sqlite3.Connection:
+    """A connection to the index file with our schema, made or repaired as needed.
+    Unusable when the file cannot be opened or written (read-only, busy)."""
+    folder = common_dir / "contexta"
+    path = folder / FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            return _checked(path)
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in BROKEN:
+                raise
+        discard(common_dir)
+        return _checked(path)
+    except (sqlite3.Error, OSError) as exc:
+        raise Unusable(str(exc)) from exc
+
+
+def discard(common_dir: Path) -> None:
+    """Remove a broken index file (one that SQLite cannot read), unless another process
+    already replaced it: one process at a time, under a lock file beside it."""
+    folder = common_dir / "contexta"
+    try:
+        with _exclusive(folder / "index.lock"):
+            try:
+                _checked(folder / FILE).close()  # replaced meanwhile, or only busy
+                return
+            except sqlite3.DatabaseError as exc:
+                if getattr(exc, "sqlite_errorcode", None) not in BROKEN:
+                    return
+            for name in (FILE, f"{FILE}-wal", f"{FILE}-shm"):
+                (folder / name).unlink(missing_ok=True)
+    except OSError as exc:
+        raise Unusable(str(exc)) from exc
+
+
+def _checked(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=BUSY_S, isolation_level=None)
+    try:
+        for pragma in ("trusted_schema = OFF", "cell_size_check = ON", "mmap_size = 0",
+                       "journal_mode = WAL", "synchronous = NORMAL"):
+            db.execute(f"PRAGMA {pragma}")
+        if _schema(db) != _expected():
+            with transaction(db, write=True):
+                if _schema(db) != _expected():
+                    _reset(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _schema(db: sqlite3.Connection) -> list[tuple[str, str, str | None]]:
+    """Our objects in the file; SQLite's own (automatic indexes, statistics) are implied."""
+    return db.execute("SELECT type, name, sql FROM sqlite_master WHERE substr(name, 1, 7) != 'sqlite_' "
+                      "ORDER BY type, name").fetchall()
+
+
+_EXPECTED: list[list[tuple[str, str, str | None]]] = []
+
+
+def _expected() -> list[tuple[str, str, str | None]]:
+    if not _EXPECTED:
+        db = sqlite3.connect(":memory:")
+        for statement in DDL:
+            db.execute(statement)
+        _EXPECTED.append(_schema(db))
+        db.close()
+    return _EXPECTED[0]
+
+
+def _reset(db: sqlite3.Connection) -> None:
+    """Drop everything in the file (tables of another version, anything planted), then
+    make our tables. Runs inside a write transaction: readers see the old or the new."""
+    for kind, name, _sql in _schema(db):
+        if kind in ("table", "view", "trigger") and not name.startswith("sqlite_"):
+            db.execute(f'DROP {kind.upper()} IF EXISTS "{name.replace(chr(34), chr(34) * 2)}"')
+    for statement in DDL:
+        db.execute(statement)
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection, *, write: bool = False) -> Iterator[None]:
+    """One snapshot to read, or one write that others see whole or not at all."""
+    db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
