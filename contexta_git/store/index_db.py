@@ -16,7 +16,6 @@ entry. An edited, replayed or foreign file fails a check and is rebuilt from the
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import sqlite3
@@ -199,7 +198,12 @@ def transaction(db: sqlite3.Connection, *, write: bool = False) -> Iterator[None
 def _exclusive(path: Path) -> Iterator[None]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): a file in use cannot be removed there anyway
+            pass
+        else:
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
