@@ -199,7 +199,18 @@ summaries = st.builds(
     metrics=st.dictionaries(st.text(max_size=6), st.floats(allow_nan=False), max_size=4),
     stage_metrics=st.dictionaries(st.text(max_size=4), st.dictionaries(
         st.text(max_size=4), st.floats(allow_nan=False), max_size=3), max_size=2),
-    source_commit=st.none() | st.text(max_size=8), patch_id=st.none() | st.text(max_size=8))
+    source_commit=st.none() | st.text(max_size=8), patch_id=st.none() | st.text(max_size=8),
+    params=st.dictionaries(st.text(max_size=4), st.text(max_size=4) | st.integers(), max_size=3),
+    tags=st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=2),
+    datasets=st.dictionaries(st.text(max_size=4), st.fixed_dictionaries(
+        {"version": st.none() | st.text(max_size=4), "digest": st.text(max_size=8)}), max_size=2),
+    python=st.none() | st.text(max_size=6), platform=st.none() | st.text(max_size=6),
+    series=st.dictionaries(st.text(max_size=4), st.dictionaries(
+        st.sampled_from(["count", "min", "max", "last"]), st.floats(allow_nan=False), max_size=4),
+        max_size=2),
+    stage_series=st.dictionaries(st.text(max_size=4), st.dictionaries(st.text(max_size=4), st.dictionaries(
+        st.sampled_from(["min", "max"]), st.floats(allow_nan=False), max_size=2), max_size=2),
+        max_size=2))
 
 
 @settings(max_examples=200, deadline=None)
