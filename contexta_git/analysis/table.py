@@ -17,6 +17,7 @@ comma-separated names, ``-`` before a name for descending (missing values always
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -94,13 +95,23 @@ def columns_of(summaries: Iterable[Any]) -> list[str]:
 
 
 def known(name: str, available: Sequence[str]) -> bool:
-    """Whether a filter or sort may name ``name`` (fixed, present, or an aggregate of one)."""
+    """Whether a filter or sort may name ``name``: a fixed column, one of ``available``, a
+    metric key recorded in some stage (``auc`` for ``evaluate.auc``), or an aggregate of
+    one of those."""
     if name in FIXED or name in available:
         return True
-    base, _, agg = name.rpartition(".")
-    if agg in AGGREGATES and base in available:
+    if name.startswith(_NAMESPACES):
         return True
-    return any(name.startswith(p) for p in ("params.", "tags.", "datasets.", "env."))
+    base, _, agg = name.rpartition(".")
+    for candidate in (name, base) if agg in AGGREGATES else (name,):
+        if candidate in available or any(
+                col.endswith("." + candidate) for col in available
+                if not col.startswith(_NAMESPACES)):
+            return True
+    return False
+
+
+_NAMESPACES = ("params.", "tags.", "datasets.", "env.")
 
 
 def suggest(name: str, available: Sequence[str]) -> list[str]:
@@ -156,6 +167,12 @@ def parse_sort(spec: str | None, available: Sequence[str]) -> list[SortKey]:
     return keys
 
 
+def _present(raw: Any) -> bool:
+    """A value a sort can place (NaN and infinities, which no record should hold, and
+    missing values go last)."""
+    return raw is not None and not (isinstance(raw, float) and not math.isfinite(raw))
+
+
 def _order(item: Any, name: str) -> tuple[int, Any]:
     raw = value(item, name)
     if raw is None:
@@ -172,8 +189,8 @@ def _order(item: Any, name: str) -> tuple[int, Any]:
 def sort_rows(rows: list[Any], keys: Sequence[SortKey]) -> list[Any]:
     """Stable multi-key sort; missing values last whatever the direction."""
     for key in reversed(keys):
-        present = [r for r in rows if value(r, key.column) is not None]
-        missing = [r for r in rows if value(r, key.column) is None]
+        present = [r for r in rows if _present(value(r, key.column))]
+        missing = [r for r in rows if not _present(value(r, key.column))]
         column = key.column
         present.sort(key=lambda r: _order(r, column), reverse=key.descending)
         rows = present + missing

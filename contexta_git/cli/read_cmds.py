@@ -8,6 +8,7 @@ import click
 
 from contexta_git.cli.main import cli
 from contexta_git.cli.options import echo_json, json_option, project_option, runs_of, warn_skipped
+from contexta_git.cli.text import echo
 
 
 @cli.command()
@@ -21,36 +22,67 @@ from contexta_git.cli.options import echo_json, json_option, project_option, run
 @click.option("--metric", metavar="CONDITION", help="Only runs whose value matches, e.g. "
               "'auc>=0.9' or 'loss.min<0.1' (> >= < <= == !=; a metric is its latest value, "
               "KEY.min/.max/.first/.count aggregate a step series).")
+@click.option("--filter", "where", metavar="EXPR", help="Only runs for which EXPR holds, e.g. "
+              "\"evaluate.auc > 0.9 and params.lr < 0.01\" (and, or, not, == != < <= > >=, in, "
+              "like; see the README).")
 @click.option("--include-quarantined", is_flag=True, help="List quarantined runs too.")
 @click.option("--quarantined", "only_quarantined", is_flag=True, help="List only quarantined runs.")
-@click.option("--sort", metavar="METRIC", help="Sort by METRIC (or an aggregate: loss.min), "
-              "highest first (runs without it are left out).")
-@click.option("--min", "lowest", is_flag=True, help="With --sort: lowest first.")
-@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Only the N newest runs "
-              "(with --sort: the N first), read without reading the others.")
+@click.option("--columns", metavar="COLS", help="Comma-separated columns or patterns, e.g. "
+              "'params.*,evaluate.auc,env.python' (default: run, status, started, every "
+              "metric and param).")
+@click.option("--only-changed", is_flag=True, help="Leave out columns equal in every run.")
+@click.option("--sort", metavar="COLS", help="Comma-separated columns, '-' before one for "
+              "descending, e.g. -evaluate.auc,params.lr (runs without a value go last).")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Only the first N runs "
+              "(the N newest unless sorted), read without reading the others when possible.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "md", "json"]),
+              default="table", show_default=True, help="Output format (json: one object a run "
+              "with the chosen columns, streamed).")
 @json_option
 @click.pass_context
 def runs(ctx: click.Context, project: str | None, status: str | None,
          started_between: tuple[str, str] | None, event: str | None, metric: str | None,
-         include_quarantined: bool, only_quarantined: bool, sort: str | None, lowest: bool,
-         limit: int | None, as_json: bool) -> None:
-    """List recorded runs, newest first (or best first with --sort)."""
+         where: str | None, include_quarantined: bool, only_quarantined: bool,
+         columns: str | None, only_changed: bool, sort: str | None, limit: int | None,
+         fmt: str, as_json: bool) -> None:
+    """The run table, newest first: filter, sort and choose columns (params, tags,
+    datasets, environment, metrics and series aggregates)."""
+    from contexta_git.analysis import table
     from contexta_git.analysis.listing import list_runs
+    from contexta_git.cli import table_out
 
     keep = True if only_quarantined else (None if include_quarantined else False)
+    fast = limit if not (where or sort) else None  # the N newest, read from the index alone
     found = list_runs(runs_of(ctx), project, status=status, started_between=started_between,
-                      event=event, metric=metric, quarantined=keep, sort=sort,
-                      descending=not lowest, detail=True, limit=limit)
+                      event=event, metric=metric, quarantined=keep, detail=True, limit=fast)
     warn_skipped(found.skipped)
-    if not sort:
-        found.reverse()
+    rows = list(reversed(found))
+    available = table.columns_of(rows)
+    rows = list(table.filter_rows(rows, where, available))
+    rows = table.sort_rows(rows, table.parse_sort(sort, available))[:limit]
     if as_json:
-        echo_json([r.to_dict() for r in found])
+        echo_json([r.to_dict() for r in rows])
         return
-    from contexta_git.cli.render import runs_table
+    chosen = table.select_columns(columns, available)
+    if only_changed:
+        chosen = table.changed_only(rows, chosen)
+    if not rows and fmt == "table":
+        filtered = any((status, started_between, event, metric, where, only_quarantined))
+        echo("No runs match these filters." if filtered else "No runs recorded yet.")
+        return
+    table_out.write(rows, chosen, _shown if fmt in ("table", "md") else table.value, fmt)
 
-    filtered = any((status, started_between, event, metric, only_quarantined))
-    runs_table(found, "No runs match these filters." if filtered else "No runs recorded yet.")
+
+def _shown(row: Any, column: str) -> Any:
+    """A cell as people read it: dates to the second, the quarantine marker by the status."""
+    from contexta_git.analysis import table
+
+    value = table.value(row, column)
+    if column in table.DATES and isinstance(value, str):
+        return value[:19].replace("T", " ")
+    if column == "status" and row.quarantined:
+        return f"{value} [quarantined]"
+    return value
 
 
 @cli.command()

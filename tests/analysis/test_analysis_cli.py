@@ -89,7 +89,7 @@ def test_best_and_runs_filters_with_quarantine(repo: Path, runs: Runs) -> None:
     names = [r["name"] for r in json.loads(invoke(repo, "runs", "--json")[1])]
     assert names == ["new", "mid"]  # newest first, quarantined left out
     names = [r["name"] for r in json.loads(invoke(repo, "runs", "--json", "--include-quarantined",
-                                                  "--sort", "auc")[1])]
+                                                  "--sort", "-auc")[1])]
     assert names == ["old", "new", "mid"]
     assert [r["name"] for r in json.loads(invoke(repo, "runs", "--json", "--quarantined")[1])] == [
         "old"]

@@ -57,7 +57,7 @@ def test_best_filters_and_sort_take_aggregates(repo: Path) -> None:
     assert [r.name for r in list_runs(runs, sort="loss.max")] == ["spiky", "steady", "flat"]
     code, out, _err = invoke(repo, "runs", "--metric", "loss.max>1", "--json")
     assert code == 0 and [r["name"] for r in json.loads(out)] == ["spiky"]
-    code, out, _err = invoke(repo, "runs", "--sort", "loss.min", "--min", "--json")
+    code, out, _err = invoke(repo, "runs", "--sort", "loss.min", "--json")
     assert [r["name"] for r in json.loads(out)] == ["spiky", "steady", "flat"]
     assert json.loads(out)[0]["metrics"] == {"loss": 0.8, "acc": 0.19999999999999996}
 

@@ -85,7 +85,8 @@ def world(repo: Path, tmp_path: Path) -> dict[str, str]:
 def test_every_json_output_is_strict(repo: Path, world: dict[str, str]) -> None:
     policy = world["policy"]
     calls: dict[str, list[tuple[str, ...]]] = {
-        "runs": [("runs", "--json"), ("runs", "--json", "--sort", "acc")],
+        "runs": [("runs", "--json"), ("runs", "--json", "--sort", "acc"),
+                 ("runs", "--format", "json", "--include-quarantined")],
         "show": [("show", "a", "--json"), ("show", "c", "--json")],
         "diff": [("diff", "a", "b", "--json"), ("diff", "a", "c", "--json", "--all")],
         "compare": [("compare", "a", "b", "c", "--json", "--all")],
@@ -138,4 +139,6 @@ def test_listing_sorts_and_best_ignore_a_nan_metric(repo: Path, world: dict[str,
     assert invoke(repo, "best", "acc", "--min")[1] == "run:p.a\n"
     code, out, _err = invoke(repo, "runs", "--sort", "acc", "--json")
     assert code == 0
-    assert [r["name"] for r in strict(out)] == ["a", "b"]
+    assert [r["name"] for r in strict(out)] == ["b", "a", "c"]  # NaN sorts as missing: last
+    code, out, _err = invoke(repo, "runs", "--sort", "-acc", "--json")
+    assert [r["name"] for r in strict(out)] == ["b", "a", "c"]

@@ -87,7 +87,7 @@ def test_a_hand_edited_metric_never_changes_an_answer(repo: Path) -> None:
     runs = healthy(repo)
     sql(repo, "UPDATE runs SET data = replace(data, '0.1', '0.9') WHERE name = 'a'")
     assert select_best_run(runs, None, "acc", project="p") == "run:p.ccc"
-    assert runs_cli(repo, "runs", "--limit", "1", "--sort", "acc") [1].split()[4] == "run:p.ccc"
+    assert runs_cli(repo, "runs", "--limit", "1", "--sort", "-acc") [1].split()[4] == "run:p.ccc"
     db = sqlite3.connect(index_file(repo))  # rebuilt from the runs: the edit is gone
     assert "0.9" not in db.execute("SELECT data FROM runs WHERE name = 'a'").fetchone()[0]
     db.close()
