@@ -24,8 +24,11 @@ class Group(click.Group):
     """Turns a ContextaError into ``Error: <one line>`` and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from contexta_git.cli.progress import background
+
         try:
-            return super().invoke(ctx)
+            with background("contexta-git"):
+                return super().invoke(ctx)
         except ContextaError as exc:
             echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 Report = Callable[[int, int | None, str], None]
@@ -43,3 +43,27 @@ def progress(label: str) -> Iterator[Report]:
 
     with display:
         yield report
+
+
+@contextmanager
+def background(label: str) -> Iterator[None]:
+    """For the whole command: long library steps (core/progress.py) draw a bar on stderr
+    when it is a terminal, starting only if one reports."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from contexta_git.core.progress import REPORTER
+
+    with ExitStack() as stack:
+        drawn: list[Report] = []
+
+        def report(done: int, total: int | None, what: str) -> None:
+            if not drawn:
+                drawn.append(stack.enter_context(progress(label)))
+            drawn[0](done, total, what)
+
+        token = REPORTER.set(report)
+        try:
+            yield
+        finally:
+            REPORTER.reset(token)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
+from contexta_git.core import progress
 from contexta_git.git.repo import View
 from contexta_git.store.index_db import HEAD, shard_digest, transaction
 from contexta_git.store.index_read import Shard, ShardInfo, Spec, Tampered, read_state, state_mac
@@ -32,9 +33,13 @@ def update(db: sqlite3.Connection, view: View, spec: Spec, key: bytes, *,
         known = {k: dict(db.execute("SELECT folder, tree FROM runs WHERE project = ? AND "
                                     "shard = ?", k).fetchall()) for k in changed} if state else {}
     members = {k: folders(view, k) for k in changed}
-    made = {(folder, tree): spec.codec.row(folder, tree, spec.summarize(view, folder))
-            for k in changed for folder, tree in members[k].items()
-            if known.get(k, {}).get(folder) != tree}
+    todo = [(folder, tree) for k in changed for folder, tree in members[k].items()
+            if known.get(k, {}).get(folder) != tree]
+    made = {}
+    for done, (folder, tree) in enumerate(todo):
+        if done % 250 == 0 and len(todo) >= 1000:  # a fresh clone: minutes at 100,000 runs
+            progress.report(done, len(todo), "indexing runs")
+        made[(folder, tree)] = spec.codec.row(folder, tree, spec.summarize(view, folder))
     with transaction(db, write=True):
         state = None if clear else read_state(db, spec, key)
         if state is None:

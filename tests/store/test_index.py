@@ -222,3 +222,27 @@ def test_any_run_summary_survives_a_row(summary: RunSummary) -> None:
 
     assert codec.decode(row.kind, json.loads(row.data)) == summary
     assert row.name == summary.name and row.quarantined == int(summary.quarantined)
+
+
+def test_building_a_large_index_reports_progress(repo: Path) -> None:
+    from contexta_git.analysis.listing import list_runs
+    from contexta_git.core.names import RunId
+    from contexta_git.core.progress import REPORTER
+    from contexta_git.store.runs import RunChange
+
+    runs = Runs.open(repo)
+    changes = [RunChange(RunId("p", f"r{i:04d}"), create=True,
+                         header={"status": "completed", "started_at": "2025-01-01T00:00:00Z"})
+               for i in range(1200)]
+    runs.apply(changes, "1200 runs at once")
+    heard: list[tuple[int, int | None, str]] = []
+    token = REPORTER.set(lambda done, total, what: heard.append((done, total, what)))
+    try:
+        assert len(list_runs(runs, "p")) == 1200
+    finally:
+        REPORTER.reset(token)
+    assert heard and heard[0] == (0, 1200, "indexing runs")
+    assert [h[0] for h in heard] == list(range(0, 1200, 250))
+    heard.clear()
+    list_runs(runs, "p")  # the index is current: nothing to report
+    assert heard == []
