@@ -10,29 +10,15 @@ from pathlib import Path
 
 import pytest
 
-import contexta_git
-from contexta_git.release.certify import certify
-from contexta_git.release.policy import parse_policy
 from contexta_git.store.rm import rm
 from contexta_git.store.runs import Runs
 
 from tests.conftest import git
 from tests.release.certs import EMAIL, gpg, gpg_home, gpg_import_public, ssh_key, stop_agent, use_ssh
 from tests.release.test_gate import invoke
+from tests.release.test_redteam_forgery import _record_and_certify
 
 CERT = "contexta/cert/fs"
-POLICY = "[metrics.accuracy]\nmin = 0.9\n"
-
-
-def _record_and_certify(repo: Path, sign: bool = True) -> Path:
-    model = repo.parent / "model.pkl"
-    model.write_bytes(b"weights of the genuine model")
-    with contexta_git.start_run("good", project="c", repo=repo, capture_environment=False) as run:
-        run.log_metrics({"accuracy": 0.95}, stage="evaluate")
-        run.artifact(model, kind="model")
-    certify(Runs.open(repo), "c.good", parse_policy(POLICY), client="C", model="M",
-            cert_id="fs", sign=sign)
-    return model
 
 
 @pytest.fixture

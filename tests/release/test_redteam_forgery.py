@@ -46,14 +46,14 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"good": ssh_key(folder, "good"), "stranger": ssh_key(folder, "stranger")}
 
 
-def _record_and_certify(repo: Path, cert_id: str = "fs") -> Path:
+def _record_and_certify(repo: Path, cert_id: str = "fs", sign: bool = True) -> Path:
     model = repo.parent / "model.pkl"
     model.write_bytes(b"weights of the genuine model")
     with contexta_git.start_run("good", project="c", repo=repo, capture_environment=False) as run:
         run.log_metrics({"accuracy": 0.95}, stage="evaluate")
         run.artifact(model, kind="model")
     certify(Runs.open(repo), "c.good", parse_policy(POLICY), client="C", model="M",
-            cert_id=cert_id)
+            cert_id=cert_id, sign=sign)
     return model
 
 
