@@ -103,7 +103,7 @@ _QUERY = re.compile(r"(?<=[?&])(?P<name>[A-Za-z0-9_.-]+)=(?P<value>[^&#\s'\"<>]*
 _QUOTED_VALUE = r"\"(?:[^\"\\]|\\.)*\"|'[^']*'"
 # ``"password": "x"``, ``'password': 'x'`` (JSON, Python and YAML mappings)
 _QUOTED_NAME = re.compile(r"(?P<q>[\"'])(?P<name>[\w .-]{1,80})(?P=q)(?P<sep>\s*[:=]\s*)"
-                          rf"(?P<value>{_QUOTED_VALUE}|[^\s,}}\]]+)")
+                          rf"(?P<value>{re.escape(REDACTED)}|{_QUOTED_VALUE}|[^\s,}}\]]+)")
 # ``'--api-key=a b'``: one quoted argument, the value runs to the closing quote
 _QUOTED_ARG = re.compile(r"(?P<q>[\"'])(?P<name>-{0,2}[A-Za-z_][\w.-]*)(?P<sep>=)"
                          r"(?P<value>[^\"'\n]*)(?P=q)")
