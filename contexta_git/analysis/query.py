@@ -40,6 +40,7 @@ _TOKEN = re.compile(r"""
   | (?P<punct>[(),])
   | (?P<name>[A-Za-z_][\w\-]*(?:\.[\w\-]+)*)
 """, re.VERBOSE)
+_MAX_DEPTH = 100  # parentheses and nots inside one another: far below Python's recursion limit
 _KEYWORDS = {"and", "or", "not", "in", "like", "true", "false", "null"}
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
@@ -196,6 +197,7 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.at = 0
+        self.depth = 0
 
     @property
     def token(self) -> Token:
@@ -234,15 +236,26 @@ class _Parser:
             parts.append(below())
         return parts[0] if len(parts) == 1 else Logic(op, tuple(parts))
 
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise QueryError(self.text, self.token.pos,
+                             f"nested too deeply (more than {_MAX_DEPTH} parentheses or nots)")
+
     def negation(self) -> Expr:
         if self.take("keyword", "not"):
-            return Not(self.negation())
+            self.deeper()
+            inner = Not(self.negation())
+            self.depth -= 1
+            return inner
         return self.comparison()
 
     def comparison(self) -> Expr:
         if self.take("punct", "("):
+            self.deeper()
             inner = self.logic("or")
             self.need("punct", ")", "')'")
+            self.depth -= 1
             return inner
         name = self.take("name")
         if name is None:
@@ -279,6 +292,10 @@ class _Parser:
         if self.take("string"):
             return _unquote(tok.text)
         if self.take("date"):
+            try:
+                parse_time(tok.text)
+            except InvalidValue as exc:
+                raise QueryError(self.text, tok.pos, str(exc)) from exc
             return tok.text
         if tok.kind == "keyword" and tok.text in ("true", "false", "null"):
             self.at += 1

@@ -8,7 +8,8 @@ type is stored and read back with no change to the index (the types' fields are 
 the index's stamp, so the index is rebuilt when they change).
 
 Values must be JSON-like: str, int, float (NaN and infinities included), bool, None,
-tuples and lists, dicts with str keys, and NamedTuples of those. Tuples, NamedTuples and
+tuples and lists, dicts with str keys, and NamedTuples of those; a date, time or date-time
+inside them (a TOML date param) is stored, and comes back, as its ISO text. Tuples, NamedTuples and
 dicts of them are rebuilt from the field's type annotation.
 """
 
@@ -18,7 +19,7 @@ import json
 import types
 import typing
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from contexta_git.core.time import sort_key
@@ -69,12 +70,20 @@ class Codec:
         return Row(folder, project, shard, tree, self.kinds.index(type(item)), _text(get("name")),
                    _text(get("status")), None if "started_at" not in item._fields else started(start),
                    None if flag is None else int(bool(flag)), _text(get("source_commit")),
-                   _text(get("patch_id")), json.dumps(list(item), separators=(",", ":")))
+                   _text(get("patch_id")), json.dumps(list(item), separators=(",", ":"),
+                                                          default=_iso))
 
     def decode(self, kind: int, values: list[Any]) -> Any:
         for at, convert in self._convert[kind]:
             values[at] = convert(values[at])
         return self.kinds[kind]._make(values)  # type: ignore[attr-defined]
+
+
+def _iso(value: Any) -> str:
+    """A TOML date, time or date-time (a param, a tag) as its ISO text; nothing else."""
+    if isinstance(value, date | time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be stored in the run index")
 
 
 def _text(value: Any) -> str | None:
