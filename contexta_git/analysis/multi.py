@@ -87,7 +87,8 @@ def _number(value: Any) -> bool:
 
 def _delta(first: Any, other: Any) -> float | None:
     if _number(first) and _number(other):
-        return float(other) - float(first)
+        delta = float(other) - float(first)
+        return delta if math.isfinite(delta) else None  # NaN or infinite: no change to show
     return None
 
 

@@ -189,11 +189,14 @@ def _order(item: Any, name: str) -> tuple[int, Any]:
 def sort_rows(rows: list[Any], keys: Sequence[SortKey]) -> list[Any]:
     """Stable multi-key sort; missing values last whatever the direction."""
     for key in reversed(keys):
-        present = [r for r in rows if _present(value(r, key.column))]
-        missing = [r for r in rows if not _present(value(r, key.column))]
         column = key.column
-        present.sort(key=lambda r: _order(r, column), reverse=key.descending)
-        rows = present + missing
+        present = [r for r in rows if _present(value(r, column))]
+        missing = [r for r in rows if not _present(value(r, column))]
+        numbers = [r for r in present if _order(r, column)[0] == 0]
+        texts = [r for r in present if _order(r, column)[0] != 0]
+        numbers.sort(key=lambda r: _order(r, column), reverse=key.descending)
+        texts.sort(key=lambda r: _order(r, column), reverse=key.descending)
+        rows = numbers + texts + missing  # in a mixed column, numbers before text either way
     return rows
 
 

@@ -46,7 +46,7 @@ def write(rows: Iterable[Any], columns: Sequence[str], value: Callable[[Any, str
         writer.writerow(columns)
         count = 0
         for row in rows:
-            writer.writerow([cell(value(row, c)) for c in columns])
+            writer.writerow([_inert(value(row, c)) for c in columns])
             count += 1
         return count
     if fmt == "md":
@@ -61,6 +61,15 @@ def write(rows: Iterable[Any], columns: Sequence[str], value: Callable[[Any, str
     if interactive:
         return _rich(list(rows), columns, value)
     return _aligned(rows, columns, value, out)
+
+
+def _inert(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run: text starting like a formula (= + - @, tab,
+    carriage return) gets a leading apostrophe; numbers are written as they are."""
+    text = cell(value)
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
 
 
 def _md(text: str) -> str:

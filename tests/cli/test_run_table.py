@@ -93,3 +93,27 @@ def test_bad_expressions_are_one_line_and_exit_2(table_repo: Path, args: tuple[s
     code, out, err = invoke(table_repo, *args)
     assert code == 2 and out == ""
     assert err.strip() == message
+
+
+def test_mixed_columns_spreadsheet_formulas_and_nan_deltas(repo: Path) -> None:
+    runs = Runs.open(repo)
+    for name, seed in (("m1", 3), ("m2", "=HYPERLINK(\"x\")"), ("m3", 10), ("m4", "-1+1")):
+        record(runs, "p", name, metrics={"acc": 0.5}, params={"seed": seed},
+               capture_environment=False)
+    for spec, expected in (("params.seed", ["m1", "m3", "m4", "m2"]),
+                           ("-params.seed", ["m3", "m1", "m2", "m4"])):
+        code, out, _ = invoke(repo, "--sort", spec, "--format", "csv", "--columns", "name")
+        assert code == 0
+        assert out.splitlines()[1:] == expected  # numbers first, then text, either way
+    code, out, _ = invoke(repo, "--format", "csv", "--columns", "name,params.seed")
+    rows = dict(r for r in csv.reader(io.StringIO(out)))
+    assert rows["m2"] == "'=HYPERLINK(\"x\")" and rows["m4"] == "'-1+1" and rows["m3"] == "10"
+
+
+def test_compare_shows_no_delta_for_nan(repo: Path) -> None:
+    runs = Runs.open(repo)
+    record(runs, "p", "a", metrics={"acc": 0.5}, params={"clip": 1.0}, capture_environment=False)
+    record(runs, "p", "b", metrics={"acc": 0.5}, params={"clip": float("nan")},
+           capture_environment=False)
+    out = CliRunner().invoke(cli, ["--repo", str(repo), "compare", "a", "b"]).output
+    assert "nan" in out.lower() and "(+nan)" not in out
