@@ -60,8 +60,8 @@ def runs(ctx: click.Context, project: str | None, status: str | None,
     available = table.columns_of(rows)
     rows = list(table.filter_rows(rows, where, available))
     rows = table.sort_rows(rows, table.parse_sort(sort, available))[:limit]
-    if as_json:
-        echo_json([r.to_dict() for r in rows])
+    if as_json:  # each run's whole summary, streamed compact, one run a line
+        table_out.write_records(r.to_dict() for r in rows)
         return
     chosen = table.select_columns(columns, available)
     if only_changed:

@@ -78,15 +78,20 @@ def _md(text: str) -> str:
 
 def _json(rows: Iterable[Any], columns: Sequence[str], value: Callable[[Any, str], Any],
           out: TextIO) -> int:
-    from contexta_git.core.jsonout import jsonable
+    return write_records(({c: value(row, c) for c in columns} for row in rows), out)
 
+
+def write_records(records: Iterable[Any], out: TextIO | None = None) -> int:
+    """A strict JSON array written as the records come, compact, one record a line."""
     import json
 
+    from contexta_git.core.jsonout import jsonable
+
+    out = out or sys.stdout
     count = 0
     out.write("[")
-    for row in rows:
-        record = {c: jsonable(value(row, c)) for c in columns}
-        out.write(("\n" if count == 0 else ",\n") + json.dumps(record, allow_nan=False,
+    for record in records:
+        out.write(("\n" if count == 0 else ",\n") + json.dumps(jsonable(record), allow_nan=False,
                                                                separators=(",", ":")))
         count += 1
     out.write("\n]\n" if count else "]\n")
