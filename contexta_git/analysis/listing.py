@@ -141,21 +141,23 @@ def _read(view: View, folder: str) -> RunSummary | RunProblem:
 
 
 def run_summaries(view: View, project: str | None = None, run_ids: Iterable[RunId] | None = None,
-                  *, detail: bool = False) -> Listing:
+                  *, detail: bool = False, prefilter: tuple[str, list[Any]] | None = None) -> Listing:
     """Summaries of the runs of ``project`` (or of all projects, or exactly ``run_ids``)
     at ``view``, with event keys and metrics (``detail`` is kept for callers: summaries
     always hold everything). Run folders that cannot be read are left out and named in
     the result's ``skipped``.
 
     Listing all runs goes through the index (store/index.py), which re-reads only run
-    folders whose tree changed since it last followed the branch.
+    folders whose tree changed since it last followed the branch. ``prefilter`` (SQL over
+    the index's ``nums`` with its arguments, see ``table.sql_superset``) may leave out runs
+    it is false for; it may also be ignored, so callers filter the result themselves.
     """
     if run_ids is None:
-        found: list[Any] = index.summaries(view, _INDEX, project)
+        found: list[Any] = index.summaries(view, _INDEX, project, prefilter)
     else:
         found = [_read(view, run_id.path) for run_id in run_ids if view.exists(run_id.path)]
     problems = [p for p in found if isinstance(p, RunProblem)]
-    ledger = _ledger_of(view, project, problems)
+    ledger = ledger_of(view, project, problems)
     listed = [s for s in map(ledger, (f for f in found if isinstance(f, RunSummary))) if s]
     return Listing(listed, sorted(problems, key=lambda p: p.folder))
 
@@ -166,7 +168,7 @@ def newest_summaries(view: View, project: str | None, keep: Callable[[RunSummary
     accepts, quarantine ledgers applied, newest first, read from the index without
     reading the other runs; ``skipped`` names every unreadable run folder."""
     unreadable: list[RunProblem] = []
-    ledger = _ledger_of(view, project, unreadable)
+    ledger = ledger_of(view, project, unreadable)
 
     def pick(summary: RunSummary) -> RunSummary | None:
         applied = ledger(summary)
@@ -183,7 +185,7 @@ def recorded_from(view: View, project: str, commit: str, patch_id: str | None) -
                                               "patch_id": [patch_id] if patch_id else []})
 
 
-def _ledger_of(view: View, project: str | None,
+def ledger_of(view: View, project: str | None,
                problems: list[RunProblem]) -> Callable[[RunSummary], RunSummary | None]:
     """What applies its quarantine ledger (see store/quarantines.py) to a summary of
     ``project``'s runs: a quarantine outlives rm, re-recording and merges. A run whose
@@ -212,12 +214,64 @@ def _ledger_of(view: View, project: str | None,
     return apply
 
 
+def ledgers_readable(view: View, project: str | None) -> bool:
+    """Whether every quarantine ledger of ``project`` (or of all) can be read."""
+    for run, data in quarantines.ledgers(view, project):
+        try:
+            quarantines.active(view, run, data)
+        except ContextaError:
+            return False
+    return True
+
+
 def _unchanged(summary: RunSummary) -> RunSummary | None:
     return summary
 
 
-SUMMARY_VERSION = 9  # bump when _summary changes what it makes of a run: cached summaries are rebuilt
-_INDEX = index.Spec(_read, Codec((RunSummary, RunProblem)), SUMMARY_VERSION)
+def _numbers(item: Any) -> dict[str, Any] | None:
+    """What SQL selects runs by (index ``nums``): every name a metric reference resolves
+    to (``RunSummary.metric``) with its value, in any stage (``a``) and by stage (``st``),
+    and the params (``p``)."""
+    if not isinstance(item, RunSummary):
+        return None
+    return {"a": _resolvable(item.metrics, item.series),
+            "st": {stage: _resolvable(item.stage_metrics.get(stage, {}),
+                                      item.stage_series.get(stage, {}))
+                   for stage in {*item.stage_metrics, *item.stage_series}},
+            "p": item.params}
+
+
+def _resolvable(metrics: dict[str, float], by_key: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Each reference ``series.resolve`` answers for these values, and its answer: the
+    key's latest value for ``<key>.last``, a series' aggregates, then the exact keys."""
+    found: dict[str, Any] = {f"{key}.last": value for key, value in metrics.items()}
+    for key, numbers in by_key.items():
+        found.update((f"{key}.{agg}", numbers[agg]) for agg in series.AGGREGATES
+                     if agg != "last" and agg in numbers)
+    found.update(metrics)
+    return {ref: value for ref, value in found.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)}
+
+
+_ADDRESSABLE = re.compile(r"[A-Za-z0-9_.:/@-]+")  # names a JSON path quotes safely (metric keys)
+
+
+def ranked_summaries(view: View, project: str | None, ref: str, stage: str | None, *,
+                     descending: bool, limit: int) -> tuple[list[RunSummary], list[RunProblem]] | None:
+    """Up to ``limit`` runs with a finite value for metric reference ``ref`` (in ``stage``,
+    or any), best first, ties to the earlier run, selected in SQL by the index; and the
+    unreadable folders. Quarantine ledgers are not applied. None when the index cannot
+    answer (no sealed index, or a name SQL cannot address): read every run instead."""
+    names = [ref] if stage is None else [stage, ref]
+    if not all(map(_ADDRESSABLE.fullmatch, names)):
+        return None
+    path = "$.a" if stage is None else "$.st"
+    path += "".join(f'."{name}"' for name in names)
+    return index.ranked(view, _INDEX, path, descending=descending, limit=limit, project=project)
+
+
+SUMMARY_VERSION = 11  # bump when _summary changes what it makes of a run: cached summaries are rebuilt
+_INDEX = index.Spec(_read, Codec((RunSummary, RunProblem), numbers=_numbers), SUMMARY_VERSION)
 
 
 # -- filters -------------------------------------------------------------------------------
@@ -280,7 +334,8 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
               started_between: Sequence[str] | None = None, event: str | None = None,
               metric: str | MetricCondition | None = None, quarantined: bool | None = False,
               sort: str | None = None, descending: bool = True,
-              detail: bool = False, limit: int | None = None) -> Listing:
+              detail: bool = False, limit: int | None = None,
+              prefilter: tuple[str, list[Any]] | None = None) -> Listing:
     """Runs of ``project`` (or of all projects), oldest first, or by ``sort`` metric.
 
     ``quarantined``: False leaves quarantined runs out (the default), True keeps only
@@ -290,7 +345,7 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
     that value (or whose value is NaN or infinite, which no record should hold) are left
     out. ``limit`` keeps the newest ``limit`` runs (with ``sort``: the first ``limit``),
     read without reading the others. Unreadable run folders are never listed: the
-    result's ``skipped`` names them.
+    result's ``skipped`` names them. ``prefilter``: see ``run_summaries``.
     """
     window = window_of(started_between)
     condition = MetricCondition.parse(metric) if isinstance(metric, str) else metric
@@ -306,7 +361,7 @@ def list_runs(runs: Runs, project: str | None = None, *, status: str | None = No
     if limit is not None and not sort:
         newest = newest_summaries(view, project, keep, limit)
         return newest.keep(reversed(newest))
-    listed = run_summaries(view, project, detail=True)
+    listed = run_summaries(view, project, detail=True, prefilter=prefilter)
     found = [summary for summary in listed if keep(summary)]
     found.sort(key=lambda r: (sort_key(r.started_at), r.project, r.name))
     if sort:

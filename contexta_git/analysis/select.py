@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from contexta_git.core.time import sort_key
 from contexta_git.errors import ContextaError
-from contexta_git.analysis.listing import RunSummary, run_summaries
+from contexta_git.analysis.listing import (RunSummary, ledger_of, ledgers_readable,
+                                           ranked_summaries, run_summaries)
+from contexta_git.git.repo import View
 from contexta_git.core.schema import RunProblem
 from contexta_git.core.names import check_key
 from contexta_git.store.runs import Runs
@@ -53,6 +55,10 @@ def best_run(runs: Runs, candidates: Sequence[str] | None, metric: str, *,
     check_key(metric)
     view = runs.view()
     if candidates is None:
+        found = _best_by_index(view, metric, stage_name, higher_is_better, include_quarantined,
+                               project)
+        if found is not None:
+            return found
         summaries = run_summaries(view, project, detail=True)
     else:
         ids = list(dict.fromkeys(runs.resolve(ref, project) for ref in candidates))
@@ -71,3 +77,33 @@ def best_run(runs: Runs, candidates: Sequence[str] | None, metric: str, *,
     pick = max if higher_is_better else min
     value, winner = pick(scored, key=lambda pair: pair[0])
     return Best(winner.ref, value, summaries.skipped)
+
+
+def _best_by_index(view: View, metric: str, stage: str | None, higher: bool,
+                   include_quarantined: bool, project: str | None) -> Best | None:
+    """The winner selected in SQL (listing.ranked_summaries): the first ranked run that is
+    not quarantined, its value checked against its summary. None when the index cannot
+    say (then every run is read): no sealed index, no winner among the first runs ranked,
+    a quarantine ledger that cannot be read, or a value that disagrees."""
+    for limit in (64, 4096):
+        ranked = ranked_summaries(view, project, metric, stage, descending=higher, limit=limit)
+        if ranked is None:
+            return None
+        found, problems = ranked
+        unreadable: list[RunProblem] = []
+        ledger = ledger_of(view, project, unreadable)
+        if not ledgers_readable(view, project):
+            return None  # the full reading names the runs whose ledger it cannot read
+        for summary in found:
+            applied = ledger(summary)
+            if applied is None:
+                return None
+            if applied.quarantined and not include_quarantined:
+                continue
+            value = applied.metric(metric, stage)
+            if value is None or not math.isfinite(value):
+                return None
+            return Best(applied.ref, value, tuple(sorted(problems, key=lambda p: p.folder)))
+        if len(found) < limit:
+            return None  # no candidate at all: the full reading names why
+    return None

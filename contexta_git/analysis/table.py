@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contexta_git.analysis.query import QueryError, check_columns, parse
+from contexta_git.analysis.query import Compare, Logic, QueryError, check_columns, parse
 from contexta_git.core.series import AGGREGATES
 from contexta_git.core.time import sort_key
 from contexta_git.errors import InvalidValue
@@ -216,6 +216,80 @@ def filter_rows(rows: Iterable[Any], text: str | None, available: Sequence[str])
     return (row for row in rows if expr.evaluate(lookup_for(row)))
 
 
+_SQL_OPS = {"==": "=", "!=": None, "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_PATH_PART = re.compile(r"[A-Za-z0-9_.:/@-]+")  # a name a JSON path quotes safely
+_EXACT = 9e15  # beyond this, numbers in SQL (doubles) may differ from Python's exact ints
+
+
+def sql_superset(text: str | None) -> tuple[str, list[Any]] | None:
+    """SQL over the index's ``nums`` (listing._numbers) that holds for every run the
+    filter ``text`` holds for, and for as few others as it simply can: comparisons of a
+    metric or param with a number, joined by ``and``/``or``; anything else reads as true.
+    None when nothing narrows the runs (or the text does not parse: the caller's own
+    filtering names the problem). The caller filters the runs SQL keeps exactly."""
+    if not text:
+        return None
+    try:
+        return _superset(parse(text))
+    except QueryError:
+        return None
+
+
+def _superset(expr: Any) -> tuple[str, list[Any]] | None:
+    if isinstance(expr, Logic):
+        parts = [_superset(part) for part in expr.parts]
+        kept = [part for part in parts if part is not None]
+        if (expr.op == "or" and len(kept) < len(parts)) or not kept:
+            return None  # an or with a side SQL cannot narrow holds anywhere
+        joined = f" {expr.op.upper()} ".join(f"({sql})" for sql, _args in kept)
+        return joined, [arg for _sql, args in kept for arg in args]
+    if not isinstance(expr, Compare) or _SQL_OPS.get(expr.op) is None:
+        return None  # not, in, like, !=: no narrowing
+    number = expr.value
+    if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
+        return None
+    column = _sql_column(expr.column.name)
+    if column is None:
+        return None
+    sql, args = column
+    # a number compares as in Python; text (a number written as text, NaN) is left to Python;
+    # a missing value never holds for these comparisons
+    return (f"typeof({sql}) = 'text' OR abs({sql}) > {_EXACT:.0f} OR {sql} {_SQL_OPS[expr.op]} ?",
+            [*args, *args, *args, number])
+
+
+def _sql_column(name: str) -> tuple[str, list[Any]] | None:
+    """The SQL reading column ``name``'s value from ``nums``, as ``value`` reads it from
+    a summary (a metric reference in any stage first, then ``<stage>.<reference>``;
+    ``params.<key>``), or None for a column SQL does not read."""
+    if name in FIXED or name.startswith(("tags.", "datasets.", "env.")):
+        return None
+    head, _, rest = name.partition(".")
+    if head == "params":
+        return ("json_extract(nums, ?)", [_path("p", rest)]) if _PATH_PART.fullmatch(rest) else None
+    if not _PATH_PART.fullmatch(name):
+        return None
+    if not rest:
+        return "json_extract(nums, ?)", [_path("a", name)]
+    return "coalesce(json_extract(nums, ?), json_extract(nums, ?))", [
+        _path("a", name), _path("st", head, rest)]
+
+
+def _path(*names: str) -> str:
+    return "$" + "".join(f'."{name}"' for name in names)
+
+
+def columns_known(text: str | None, available: Sequence[str]) -> bool:
+    """Whether every column the filter ``text`` names is known among ``available``."""
+    if not text:
+        return True
+    try:
+        check_columns(parse(text), text, lambda c: known(c, available))
+    except QueryError:
+        return False
+    return True
+
+
 def changed_only(rows: Sequence[Any], columns: Sequence[str]) -> list[str]:
     """The columns whose value is not the same in every row (fixed ones always stay)."""
     kept = []
@@ -225,5 +299,5 @@ def changed_only(rows: Sequence[Any], columns: Sequence[str]) -> list[str]:
     return kept
 
 
-__all__ = ["QueryError", "changed_only", "columns_of", "filter_rows", "parse_sort",
-           "select_columns", "sort_rows", "value"]
+__all__ = ["QueryError", "changed_only", "columns_known", "columns_of", "filter_rows",
+           "parse_sort", "select_columns", "sort_rows", "sql_superset", "value"]

@@ -53,11 +53,18 @@ def runs(ctx: click.Context, project: str | None, status: str | None,
 
     keep = True if only_quarantined else (None if include_quarantined else False)
     fast = limit if not (where or sort) else None  # the N newest, read from the index alone
+    narrow = table.sql_superset(where)  # the runs SQL can rule out are never decoded
     found = list_runs(runs_of(ctx), project, status=status, started_between=started_between,
-                      event=event, metric=metric, quarantined=keep, detail=True, limit=fast)
-    warn_skipped(found.skipped)
+                      event=event, metric=metric, quarantined=keep, detail=True, limit=fast,
+                      prefilter=narrow)
     rows = list(reversed(found))
     available = table.columns_of(rows)
+    if narrow and not table.columns_known(where, available):  # known in runs SQL left out?
+        found = list_runs(runs_of(ctx), project, status=status, started_between=started_between,
+                          event=event, metric=metric, quarantined=keep, detail=True)
+        rows = list(reversed(found))
+        available = table.columns_of(rows)
+    warn_skipped(found.skipped)
     rows = list(table.filter_rows(rows, where, available))
     rows = table.sort_rows(rows, table.parse_sort(sort, available))[:limit]
     if as_json:  # each run's whole summary, streamed compact, one run a line

@@ -25,19 +25,22 @@ from contexta_git.store import index_db
 from contexta_git.store.index_db import Unusable, transaction
 from contexta_git.store.index_read import Pick, Reader, Spec, Tampered, read_state
 from contexta_git.store.index_rows import started
-from contexta_git.store.index_write import update, walk
+from contexta_git.store.index_write import reseal, update, walk
 
-__all__ = ["Spec", "find", "newest", "summaries"]
+__all__ = ["Spec", "find", "newest", "ranked", "summaries"]
 _T = TypeVar("_T")
 
 
-def summaries(view: View, spec: Spec, project: str | None = None) -> list[Any]:
+def summaries(view: View, spec: Spec, project: str | None = None,
+              where: tuple[str, list[Any]] | None = None) -> list[Any]:
     """What ``spec`` makes of every run folder at ``view`` (of ``project``, or all),
-    problems included, ordered by project, shard and folder."""
+    problems included, ordered by project, shard and folder. ``where`` (SQL over the
+    row's ``nums``, and its arguments) leaves out readable runs it is false for, when a
+    sealed index answers; otherwise it is ignored (callers filter again)."""
     if view.commit_id is None:
         return []
     try:
-        return _answer(view, spec, lambda reader: reader.everything(project))
+        return _answer(view, spec, lambda reader: reader.everything(project, where))
     except Unusable:
         return [spec.summarize(view, folder) for folder, _tree in walk(view, project)]
 
@@ -58,6 +61,20 @@ def newest(view: View, spec: Spec, pick: Pick, limit: int,
         found.sort(reverse=True, key=lambda i: (started(i.started_at), i.project, i.name))
         picked = [kept for kept in map(pick, found) if kept is not None]
         return picked[:limit], [i for i in made if not isinstance(i, spec.codec.kinds[0])]
+
+
+def ranked(view: View, spec: Spec, path: str, *, descending: bool, limit: int,
+           project: str | None = None) -> tuple[list[Any], list[Any]] | None:
+    """The readable runs (first kind) ordered by the number at JSON ``path`` in what the
+    codec's ``numbers`` made of them (those without one left out), ties to the earlier
+    start, then project and name; at most ``limit``; and the problems (other kinds).
+    Selected in SQL from a sealed index; None when there is none to trust (read the runs)."""
+    if view.commit_id is None:
+        return [], []
+    try:
+        return _answer(view, spec, lambda reader: reader.ranked(project, path, descending, limit))
+    except Unusable:
+        return None
 
 
 def find(view: View, spec: Spec, project: str, wanted: dict[str, Iterable[str]]) -> list[Any]:
@@ -82,15 +99,25 @@ def _answer(view: View, spec: Spec, ask: Callable[[Reader], _T]) -> _T:
     to date first (again if other processes move it meanwhile); a file that fails a check
     is rebuilt. Unusable when there is no usable index: the caller reads the runs."""
     key = index_db.user_key(view.common_dir)
+    resealed = False
     for _attempt in range(4):
         db = index_db.open_index(view.common_dir)
         try:
             try:
                 with transaction(db):
                     state = read_state(db, spec, key)
-                    if state is not None and state.tip == view.commit_id:
-                        return ask(Reader(db, spec, key, state))
-                update(db, view, spec, key)
+                    current = state is not None and state.tip == view.commit_id
+                    trusted = current and index_db.sealed(view.common_dir, key)
+                    if state is not None and current and (trusted or resealed):
+                        answer = ask(Reader(db, spec, key, state, trusted))
+                        if not trusted or index_db.sealed(view.common_dir, key):
+                            return answer  # (sealed before and after: untouched meanwhile)
+                        continue
+                if current:  # (once: readers that keep the log busy stop a seal)
+                    reseal(db, view, spec, key)
+                else:
+                    update(db, view, spec, key)
+                resealed = True  # sealed if it could be; else rows are checked as read
             except Tampered:
                 update(db, view, spec, key, clear=True)
         except sqlite3.DatabaseError as exc:

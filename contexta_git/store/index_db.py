@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 FILE = "index.sqlite3"
+SEAL = "index.seal"  # signs the file as last written (see seal)
+SEAL_WAIT_MS = 20  # the longest a writer waits for readers to leave the log before sealing
 BUSY_S = 30.0  # longest wait for another process's write (writes are short: no parsing inside)
 #: the whole schema; the file must hold exactly this, else it is reset
 DDL = (
@@ -31,7 +34,7 @@ DDL = (
     "top INTEGER, problems INTEGER NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (project, shard))",
     "CREATE TABLE runs (folder TEXT PRIMARY KEY NOT NULL, project TEXT NOT NULL, "
     "shard TEXT NOT NULL, tree TEXT NOT NULL, kind INTEGER NOT NULL, name TEXT, status TEXT, "
-    "started INTEGER, quarantined INTEGER, source_commit TEXT, patch_id TEXT, "
+    "started INTEGER, quarantined INTEGER, source_commit TEXT, patch_id TEXT, nums TEXT, "
     "data TEXT NOT NULL)",
     "CREATE INDEX runs_shard ON runs (project, shard, folder)",
     "CREATE INDEX runs_order ON runs (started, project, name)",
@@ -41,7 +44,7 @@ DDL = (
 )
 #: what a shard's digest covers of a row besides ``data``: every other column, rendered by SQLite
 HEAD = ("json_array(folder, project, shard, tree, kind, name, status, started, quarantined, "
-        "source_commit, patch_id)")
+        "source_commit, patch_id, nums)")
 BROKEN = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}  # errors that mean "start the file again"
 
 
@@ -101,6 +104,53 @@ def shard_digest(key: bytes, project: str, shard: str, tree: str,
     return digest(key, f"{project}\0{shard}\0{tree}\0{len(rows)}\0{text}".encode())
 
 
+def seal(db: sqlite3.Connection, common_dir: Path, key: bytes) -> None:
+    """After a write: move the write-ahead log into the file and sign what the file is
+    now (:func:`_identity`), so that readers can trust it without checking every row.
+    Another reader or writer holding the log only leaves the file unsealed (rows checked)."""
+    folder = common_dir / "contexta"
+    try:
+        db.execute(f"PRAGMA busy_timeout = {SEAL_WAIT_MS}")  # readers in the log: leave it
+        try:
+            busy, _log, _moved = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_S * 1000)}")
+        now = None if busy else _identity(folder)
+        tmp = folder / f"{SEAL}.{os.getpid()}"
+        if now is None:
+            (folder / SEAL).unlink(missing_ok=True)
+            return
+        tmp.write_text(digest(key, now).hex())
+        os.replace(tmp, folder / SEAL)
+    except (sqlite3.Error, OSError):
+        with contextlib.suppress(OSError):
+            (folder / SEAL).unlink(missing_ok=True)
+
+
+def sealed(common_dir: Path, key: bytes) -> bool:
+    """True when the file is exactly as this user's index last wrote it: same inode, size,
+    modification and change times, no pending log. The change time (ctime) moves on every
+    write and cannot be set back by a user, so any edit made since breaks the seal."""
+    folder = common_dir / "contexta"
+    try:
+        now = _identity(folder)
+        stored = (folder / SEAL).read_text()
+    except OSError:
+        return False
+    return now is not None and hmac.compare_digest(stored, digest(key, now).hex())
+
+
+def _identity(folder: Path) -> bytes | None:
+    """What a change of the index file (or a pending log) would alter; None with a log."""
+    try:
+        if (folder / f"{FILE}-wal").stat().st_size:
+            return None
+    except FileNotFoundError:
+        pass
+    st = (folder / FILE).stat()
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}".encode()
+
+
 def open_index(common_dir: Path) -> sqlite3.Connection:
     """A connection to the index file with our schema, made or repaired as needed.
     Unusable when the file cannot be opened or written (read-only, busy)."""
@@ -131,7 +181,7 @@ def discard(common_dir: Path) -> None:
             except sqlite3.DatabaseError as exc:
                 if getattr(exc, "sqlite_errorcode", None) not in BROKEN:
                     return
-            for name in (FILE, f"{FILE}-wal", f"{FILE}-shm"):
+            for name in (SEAL, FILE, f"{FILE}-wal", f"{FILE}-shm"):
                 (folder / name).unlink(missing_ok=True)
     except OSError as exc:
         raise Unusable(str(exc)) from exc

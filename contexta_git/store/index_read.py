@@ -23,7 +23,7 @@ from contexta_git.git.repo import View
 from contexta_git.store.index_db import HEAD, digest, shard_digest
 from contexta_git.store.index_rows import Codec
 
-FORMAT = 4
+FORMAT = 5
 Shard = tuple[str, str]  # (project, shard)
 Pick = Callable[[Any], Any]  # a summary -> the summary to keep (maybe changed), or None
 
@@ -86,11 +86,23 @@ class Reader:
     """Reads inside one snapshot whose state passed its check: no row is served before
     the shard holding it (and every shard that could hide a row it should show) passed."""
 
-    def __init__(self, db: sqlite3.Connection, spec: Spec, key: bytes, state: State) -> None:
+    def __init__(self, db: sqlite3.Connection, spec: Spec, key: bytes, state: State,
+                 trusted: bool = False) -> None:
         self.db, self.spec, self.key, self.state = db, spec, key, state
+        self.trusted = trusted  # the file is sealed as this user's index wrote it (index_db.seal)
 
-    def everything(self, project: str | None) -> list[Any]:
+    def everything(self, project: str | None,
+                   only: tuple[str, list[Any]] | None = None) -> list[Any]:
+        """Every row (of ``project``); from a sealed file, only the problems and the
+        readable runs SQL condition ``only`` (over ``nums``) holds for."""
         where, args = _project(project, "WHERE")
+        if self.trusted:
+            if only is not None:
+                where = f"{where} {'AND' if where else 'WHERE'} (kind != 0 OR ({only[0]}))"
+                args = (*args, *only[1])
+            return self._decode(self.db.execute(
+                f"SELECT kind, NULL, data FROM runs {where} ORDER BY project, shard, folder",
+                args).fetchall())
         rows = self.db.execute(f"SELECT project, shard, kind, {HEAD}, data FROM runs {where} "
                                "ORDER BY project, shard, folder", args)
         out: list[Any] = []
@@ -153,6 +165,25 @@ class Reader:
                     raise Tampered(f"{folder} was left out of the order")
         return problems
 
+    def ranked(self, project: str | None, path: str, descending: bool,
+               limit: int) -> tuple[list[Any], list[Any]] | None:
+        """The readable runs whose ``nums`` hold a number at JSON ``path``, by that number
+        (``descending`` or not), ties to the earlier start, then project and name; at most
+        ``limit``, and every unreadable folder. Selected in SQL, so only from a sealed
+        file (None otherwise: the caller reads every row, each checked)."""
+        if not self.trusted:
+            return None
+        where, args = _project(project, "AND")
+        value = "json_extract(nums, ?)"
+        order = "DESC" if descending else "ASC"
+        rows = self.db.execute(
+            f"SELECT kind, NULL, data FROM runs WHERE kind = 0 {where} AND "
+            f"typeof({value}) IN ('integer', 'real') ORDER BY {value} {order}, started, "
+            "project || '.' || name LIMIT ?", (*args, path, path, limit)).fetchall()
+        problems = self.db.execute(f"SELECT kind, NULL, data FROM runs WHERE kind != 0 {where}",
+                                   args).fetchall()
+        return self._decode(rows), self._decode(problems)
+
     def lookup(self, project: str, wanted: dict[str, list[str]]) -> list[Any]:
         found: dict[str, tuple[Any, ...]] = {}
         for column, values in wanted.items():  # one indexed query a column (OR defeats them)
@@ -183,7 +214,20 @@ class Reader:
         self._check(shard, [r[4:] for r in rows])
         return rows
 
-    def _check(self, shard: Shard, rows: list[tuple[str, str]]) -> None:
+    def check_all(self) -> None:
+        """Check every shard's rows against its signature (Tampered if one fails)."""
+        rows = self.db.execute(f"SELECT project, shard, {HEAD}, data FROM runs "
+                               "ORDER BY project, shard, folder")
+        seen = set()
+        for shard, group in groupby(rows, key=lambda r: (r[0], r[1])):
+            self._check(shard, [r[2:] for r in group], always=True)
+            seen.add(shard)
+        for shard in set(self.state.shards) - seen:
+            self._check(shard, [], always=True)
+
+    def _check(self, shard: Shard, rows: list[tuple[str, str]], *, always: bool = False) -> None:
+        if self.trusted and not always:
+            return
         info = self.state.shards.get(shard)
         if info is None or shard_digest(self.key, *shard, info.tree, rows) != info.digest:
             raise Tampered(f"shard {shard} does not hold the rows it was signed with")

@@ -2,8 +2,9 @@
 
 A row holds a few columns SQL filters and sorts on, taken from the summary's fields of
 those names when it has them (``name``, ``status``, ``started_at`` as UTC microseconds,
-``quarantined``, ``source_commit``, ``patch_id``), and the whole summary as one JSON
-array in field order. Nothing here names the other fields: a field added to the summary
+``quarantined``, ``source_commit``, ``patch_id``), the numbers SQL selects on (``nums``:
+what the codec's ``numbers`` makes of the summary, as JSON SQLite reads), and the whole
+summary as one JSON array in field order. Nothing here names the other fields: a field added to the summary
 type is stored and read back with no change to the index (the types' fields are part of
 the index's stamp, so the index is rebuilt when they change).
 
@@ -16,6 +17,7 @@ dicts of them are rebuilt from the field's type annotation.
 from __future__ import annotations
 
 import json
+import math
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -44,6 +46,7 @@ class Row(NamedTuple):
     quarantined: int | None
     source_commit: str | None
     patch_id: str | None
+    nums: str | None  # the numbers SQL selects on (Codec ``numbers``), strict JSON
     data: str
 
 
@@ -56,8 +59,10 @@ def started(value: Any) -> int:
 class Codec:
     """How summaries of ``kinds`` (NamedTuple types) become rows and come back."""
 
-    def __init__(self, kinds: Sequence[type]) -> None:
+    def __init__(self, kinds: Sequence[type],
+                 numbers: Callable[[Any], dict[str, Any] | None] | None = None) -> None:
         self.kinds = tuple(kinds)
+        self.numbers = numbers  # a summary -> a JSON object SQL reads (json_extract), or None
         self._convert = [_field_converters(kind) for kind in self.kinds]
         self.stamp = json.dumps([[kind.__name__, list(kind._fields)] for kind in self.kinds])  # type: ignore[attr-defined]
 
@@ -70,8 +75,16 @@ class Codec:
         return Row(folder, project, shard, tree, self.kinds.index(type(item)), _text(get("name")),
                    _text(get("status")), None if "started_at" not in item._fields else started(start),
                    None if flag is None else int(bool(flag)), _text(get("source_commit")),
-                   _text(get("patch_id")), json.dumps(list(item), separators=(",", ":"),
-                                                          default=_iso))
+                   _text(get("patch_id")), self._numbers(item),
+                   json.dumps(list(item), separators=(",", ":"), default=_iso))
+
+    def _numbers(self, item: Any) -> str | None:
+        """The ``numbers`` of a summary as JSON SQLite can read: no NaN or infinity tokens
+        (they are stored as the text "nan", "inf", "-inf": SQL sees them as not numbers)."""
+        found = self.numbers(item) if self.numbers is not None else None
+        if found is None:
+            return None
+        return json.dumps(_finite(found), separators=(",", ":"), allow_nan=False, default=_iso)
 
     def decode(self, kind: int, values: list[Any]) -> Any:
         for at, convert in self._convert[kind]:
@@ -84,6 +97,16 @@ def _iso(value: Any) -> str:
     if isinstance(value, date | time):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} cannot be stored in the run index")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _text(value: Any) -> str | None:

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 
 from contexta_git.core import progress
 from contexta_git.git.repo import View
-from contexta_git.store.index_db import HEAD, shard_digest, transaction
-from contexta_git.store.index_read import Shard, ShardInfo, Spec, Tampered, read_state, state_mac
+from contexta_git.store.index_db import HEAD, seal, sealed, shard_digest, transaction
+from contexta_git.store.index_read import (Reader, Shard, ShardInfo, Spec, Tampered, read_state,
+                                           state_mac)
 from contexta_git.store.index_rows import Row
 
 _INSERT = f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(Row._fields))})"
@@ -42,6 +43,8 @@ def update(db: sqlite3.Connection, view: View, spec: Spec, key: bytes, *,
         made[(folder, tree)] = spec.codec.row(folder, tree, spec.summarize(view, folder))
     with transaction(db, write=True):
         state = None if clear else read_state(db, spec, key)
+        if state is not None and not sealed(view.common_dir, key):
+            Reader(db, spec, key, state).check_all()  # never seal rows edited meanwhile
         if state is None:
             _clear(db, view)
         shards = dict(state.shards) if state else {}
@@ -59,6 +62,18 @@ def update(db: sqlite3.Connection, view: View, spec: Spec, key: bytes, *,
         tip = view.commit_id or ""
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
             ("stamp", spec.stamp), ("tip", tip), ("mac", state_mac(key, spec.stamp, tip, shards))])
+    seal(db, view.common_dir, key)
+
+
+def reseal(db: sqlite3.Connection, view: View, spec: Spec, key: bytes) -> None:
+    """Seal a file left unsealed (a crash, or readers in the log when it was written)
+    once every row passes its check; Tampered if one does not."""
+    with transaction(db, write=True):
+        state = read_state(db, spec, key)
+        if state is None:
+            raise Tampered("the index state is not this user's")
+        Reader(db, spec, key, state).check_all()
+    seal(db, view.common_dir, key)
 
 
 def _write_shard(db: sqlite3.Connection, view: View, spec: Spec, key: bytes, shard: Shard,

@@ -246,3 +246,51 @@ def test_building_a_large_index_reports_progress(repo: Path) -> None:
     heard.clear()
     list_runs(runs, "p")  # the index is current: nothing to report
     assert heard == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(summaries)
+def test_the_numbers_sql_reads_are_what_a_metric_reference_resolves_to(summary: RunSummary) -> None:
+    """Every reference ``RunSummary.metric`` answers (plain keys, ``<key>.last``, series
+    aggregates, in any stage and by stage) reads the same in SQL from the row's ``nums``;
+    NaN and infinities come back as text, which SQL never ranks as a number."""
+    import math
+    import re
+    import sqlite3
+
+    from contexta_git.analysis.listing import _numbers
+    from contexta_git.core.series import AGGREGATES
+
+    def key(name: str) -> str:  # most generated names are not metric keys: make them so
+        return re.sub(r"[^A-Za-z0-9_.:/@-]", "_", name) or "_"
+
+    def keyed(values: dict) -> dict:  # type: ignore[type-arg]
+        return {key(k): v for k, v in values.items()}
+
+    summary = summary._replace(
+        metrics=keyed(summary.metrics), series=keyed(summary.series),
+        stage_metrics={key(s): keyed(m) for s, m in summary.stage_metrics.items()},
+        stage_series={key(s): keyed(m) for s, m in summary.stage_series.items()})
+    row = Codec((RunSummary, RunProblem), numbers=_numbers).row(
+        f"projects/{summary.project}/runs/ab/{summary.name}", "t" * 40, summary)
+    db = sqlite3.connect(":memory:")
+
+    def sql(*names: str) -> object:
+        path = ("$.a" if len(names) == 1 else "$.st") + "".join(f'."{n}"' for n in names)
+        return db.execute("SELECT json_extract(?, ?)", (row.nums, path)).fetchone()[0]
+
+    def expected(value: float | None) -> object:
+        if value is None or (isinstance(value, float) and math.isfinite(value)):
+            return value
+        if isinstance(value, float):
+            return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return value
+
+    stages = {None, *summary.stage_metrics, *summary.stage_series}
+    for stage in stages:
+        keys = {*summary.latest_metrics(stage), *(summary.series if stage is None
+                                                  else summary.stage_series.get(stage, {}))}
+        for key in keys:
+            for ref in [key, *(f"{key}.{agg}" for agg in AGGREGATES)]:
+                got = sql(ref) if stage is None else sql(stage, ref)
+                assert got == expected(summary.metric(ref, stage)), (stage, ref)

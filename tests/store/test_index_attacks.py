@@ -4,6 +4,7 @@ and processes listing while others record. The index may cost time, never an ans
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import queue
 import shutil
@@ -202,3 +203,23 @@ def test_readers_never_see_half_an_update_while_writers_record(tmp_path: Path) -
         for name, acc in listed:
             assert acc == (0.4 if name == "seed" else (int(name[1]) * 10 + int(name[3])) / 100)
     assert len(run_summaries(Runs.open(repo).view(), "p")) == 13
+
+
+def test_a_sealed_file_is_trusted_and_any_later_edit_breaks_the_seal(repo: Path) -> None:
+    """A file left as this user's index wrote it is read without checking every row
+    (index_db.seal); an edit, even one that puts the modification time back, is not."""
+    from contexta_git.store import index_db
+
+    runs = healthy(repo)
+    common = index_file(repo).parent.parent
+    key = index_db.user_key(common)
+    assert index_db.sealed(common, key)
+    before = index_file(repo).stat()
+    sql(repo, "UPDATE runs SET data = replace(data, '0.3', '0.9') WHERE name = 'ccc'")
+    os.utime(index_file(repo), ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not index_db.sealed(common, key)
+    assert select_best_run(runs, None, "acc", project="p") == "run:p.ccc"
+    assert sorted(s.metrics["acc"] for s in run_summaries(runs.view(), "p")) == [0.1, 0.2, 0.3]
+    assert index_db.sealed(common, key)  # rebuilt and sealed again
+    other = index_db.user_key(common)[::-1]
+    assert not index_db.sealed(common, other)  # a seal only holds for the key that made it
