@@ -265,8 +265,7 @@ def ranked_summaries(view: View, project: str | None, ref: str, stage: str | Non
     names = [ref] if stage is None else [stage, ref]
     if not all(map(_ADDRESSABLE.fullmatch, names)):
         return None
-    path = "$.a" if stage is None else "$.st"
-    path += "".join(f'."{name}"' for name in names)
+    path = "$" + "".join(f'."{name}"' for name in ["a" if stage is None else "st", *names])
     return index.ranked(view, _INDEX, path, descending=descending, limit=limit, project=project)
 
 

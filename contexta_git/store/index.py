@@ -72,9 +72,26 @@ def ranked(view: View, spec: Spec, path: str, *, descending: bool, limit: int,
     if view.commit_id is None:
         return [], []
     try:
-        return _answer(view, spec, lambda reader: reader.ranked(project, path, descending, limit))
+        answer = _answer(view, spec, lambda reader: reader.ranked(project, path, descending, limit))
+        if answer is not None:
+            _keep_order(view, path)  # the next time, ranked by an index
+        return answer
     except Unusable:
         return None
+
+
+def _keep_order(view: View, path: str) -> None:
+    """An index on the number at ``path``, for the next ``ranked`` (best effort)."""
+    try:
+        db = index_db.open_index(view.common_dir)
+    except Unusable:
+        return
+    try:
+        index_db.order_by(db, view.common_dir, index_db.user_key(view.common_dir), path)
+    except (sqlite3.Error, OSError, Unusable):
+        pass  # only speed is lost
+    finally:
+        db.close()
 
 
 def find(view: View, spec: Spec, project: str, wanted: dict[str, Iterable[str]]) -> list[Any]:

@@ -6,11 +6,15 @@ write one ``BEGIN IMMEDIATE`` transaction, waiting up to :data:`BUSY_S` for anot
 
 Nothing in the file is trusted. It is plain data read by SQL (no pickle, no code): the
 schema must be exactly ours (:data:`DDL`; any other table, index, trigger or view and it is
-reset), ``trusted_schema`` is off, and the rows are signed with keyed BLAKE2b digests whose
+reset before anything in it is used), and the rows are signed with keyed BLAKE2b digests whose
 key lives outside the repository (:func:`user_key`). A shard's digest covers its tree id
 and every column of its rows (so no row can be dropped, added or edited); the ``meta``
 digest covers the format, the branch tip the state was computed from and every shard's
 entry. An edited, replayed or foreign file fails a check and is rebuilt from the runs.
+
+Checking every row costs a full read, so after each write the file is sealed
+(:func:`seal`): while the seal holds, nothing has touched the file since this user's index
+wrote it, and readers trust it as it is, selecting in SQL (``best``, ``--filter``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,7 +195,10 @@ def discard(common_dir: Path) -> None:
 def _checked(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=BUSY_S, isolation_level=None)
     try:
-        for pragma in ("trusted_schema = OFF", "cell_size_check = ON", "mmap_size = 0",
+        # trusted_schema is on so that the orders (indexes on json_extract of nums) load;
+        # nothing in a schema runs before it is checked below, and a schema that is not
+        # exactly ours (a trigger, a view, another index) is dropped before any use
+        for pragma in ("trusted_schema = ON", "cell_size_check = ON", "mmap_size = 0",
                        "journal_mode = WAL", "synchronous = NORMAL"):
             db.execute(f"PRAGMA {pragma}")
         if _schema(db) != _expected():
@@ -204,9 +212,57 @@ def _checked(path: Path) -> sqlite3.Connection:
 
 
 def _schema(db: sqlite3.Connection) -> list[tuple[str, str, str | None]]:
-    """Our objects in the file; SQLite's own (automatic indexes, statistics) are implied."""
-    return db.execute("SELECT type, name, sql FROM sqlite_master WHERE substr(name, 1, 7) != 'sqlite_' "
-                      "ORDER BY type, name").fetchall()
+    """Our objects in the file; SQLite's own (automatic indexes, statistics) are implied,
+    and so are the orders :func:`order_by` made (each checked: its name is the digest
+    of its expression, which reads one number of ``nums`` and nothing else)."""
+    found = db.execute("SELECT type, name, sql FROM sqlite_master WHERE substr(name, 1, 7) != "
+                       "'sqlite_' ORDER BY type, name").fetchall()
+    return [item for item in found if not (item[0] == "index" and _an_order(item[1], item[2]))]
+
+
+ORDER_PATH = re.compile(r'\$(\."[A-Za-z0-9_.:/@-]+")+')  # a JSON path into nums, quoted names
+MAX_ORDERS = 32  # indexes on one number each, made as ``best`` asks for them
+
+
+def order_expression(path: str) -> str | None:
+    """The SQL of the number at JSON ``path`` in ``nums`` (None for a path it refuses)."""
+    return f"json_extract(nums, '{path}')" if ORDER_PATH.fullmatch(path) else None
+
+
+def _order_name(expression: str) -> str:
+    return "runs_by_" + hashlib.sha256(expression.encode()).hexdigest()[:16]
+
+
+def _an_order(name: str, sql: str | None) -> bool:
+    head = f"CREATE INDEX {name} ON runs ("
+    if not (sql and sql.startswith(head) and sql.endswith(")")):
+        return False
+    expression = sql[len(head):-1]
+    path = expression.removeprefix("json_extract(nums, '").removesuffix("')")
+    return order_expression(path) == expression and _order_name(expression) == name
+
+
+def order_by(db: sqlite3.Connection, common_dir: Path, key: bytes, path: str) -> bool:
+    """Make sure an index orders the runs by the number at ``path`` (at most
+    :data:`MAX_ORDERS` of them), on a sealed file only, sealing it again. True when the
+    order exists now."""
+    expression = order_expression(path)
+    if expression is None:
+        return False
+    name = _order_name(expression)
+    present = {row[0] for row in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'runs\\_by\\_%' "
+        "ESCAPE '\\'")}
+    if name in present:
+        return True
+    if len(present) >= MAX_ORDERS:
+        return False
+    with transaction(db, write=True):
+        if not sealed(common_dir, key):
+            return False  # never seal a file edited since it was sealed
+        db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON runs ({expression})")
+    seal(db, common_dir, key)
+    return True
 
 
 _EXPECTED: list[list[tuple[str, str, str | None]]] = []

@@ -20,7 +20,7 @@ from itertools import groupby
 from typing import Any, NamedTuple
 
 from contexta_git.git.repo import View
-from contexta_git.store.index_db import HEAD, digest, shard_digest
+from contexta_git.store.index_db import HEAD, digest, order_expression, shard_digest
 from contexta_git.store.index_rows import Codec
 
 FORMAT = 5
@@ -171,15 +171,15 @@ class Reader:
         (``descending`` or not), ties to the earlier start, then project and name; at most
         ``limit``, and every unreadable folder. Selected in SQL, so only from a sealed
         file (None otherwise: the caller reads every row, each checked)."""
-        if not self.trusted:
+        value = order_expression(path)  # written out, so that an index on it serves
+        if not self.trusted or value is None:
             return None
         where, args = _project(project, "AND")
-        value = "json_extract(nums, ?)"
         order = "DESC" if descending else "ASC"
         rows = self.db.execute(
-            f"SELECT kind, NULL, data FROM runs WHERE kind = 0 {where} AND "
-            f"typeof({value}) IN ('integer', 'real') ORDER BY {value} {order}, started, "
-            "project || '.' || name LIMIT ?", (*args, path, path, limit)).fetchall()
+            f"SELECT kind, NULL, data FROM runs WHERE {value} IS NOT NULL AND kind = 0 {where} "
+            f"AND typeof({value}) IN ('integer', 'real') ORDER BY {value} {order}, started, "
+            "project || '.' || name LIMIT ?", (*args, limit)).fetchall()
         problems = self.db.execute(f"SELECT kind, NULL, data FROM runs WHERE kind != 0 {where}",
                                    args).fetchall()
         return self._decode(rows), self._decode(problems)

@@ -122,8 +122,11 @@ def test_an_edited_index_is_rebuilt(repo: Path, edit: str, then_record: bool) ->
     listed = run_summaries(runs.view(), "p")
     assert sorted((s.name, s.status, s.metrics["acc"]) for s in listed) == expected
     db = sqlite3.connect(index_file(repo))
-    objects = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite%'")}
+    found = db.execute("SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite%'").fetchall()
     db.close()
+    from contexta_git.store.index_db import _an_order
+
+    objects = {name for name, text in found if not _an_order(name, text)}  # best's orders may stay
     assert objects == {"meta", "shards", "runs", "runs_shard", "runs_order", "runs_project_order",
                        "runs_source", "runs_patch"}
 
@@ -223,3 +226,26 @@ def test_a_sealed_file_is_trusted_and_any_later_edit_breaks_the_seal(repo: Path)
     assert index_db.sealed(common, key)  # rebuilt and sealed again
     other = index_db.user_key(common)[::-1]
     assert not index_db.sealed(common, other)  # a seal only holds for the key that made it
+
+
+def test_best_leaves_an_order_on_its_metric_and_a_planted_one_resets_the_file(repo: Path) -> None:
+    from contexta_git.store import index_db
+
+    runs = healthy(repo)
+    assert select_best_run(runs, None, "acc", project="p") == "run:p.ccc"
+    db = sqlite3.connect(index_file(repo))
+    orders = db.execute("SELECT name, sql FROM sqlite_master WHERE name LIKE 'runs_by_%'").fetchall()
+    db.close()
+    assert len(orders) == 1 and "json_extract(nums, '$.\"a\".\"acc\"')" in orders[0][1]
+    common = index_file(repo).parent.parent
+    assert index_db.sealed(common, index_db.user_key(common))  # sealed again after the order
+    assert select_best_run(runs, None, "acc", project="p") == "run:p.ccc"  # served by it
+    db = sqlite3.connect(index_file(repo))
+    kept = db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'runs_by_%'").fetchone()
+    state = db.execute("SELECT count(*) FROM meta").fetchone()
+    db.close()
+    assert kept == (1,) and state == (3,)  # the order is part of our schema: nothing was reset
+    sql(repo, "CREATE INDEX runs_by_0123456789abcdef ON runs (length(data))")
+    rebuilt = Counting()
+    assert len(index.summaries(runs.view(), spec(rebuilt))) == 3
+    assert len(rebuilt.seen) == 3  # not our schema: the file was started again
