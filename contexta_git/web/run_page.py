@@ -15,7 +15,9 @@ from contexta_git.git.repo import View
 from contexta_git.release.gate import evaluate
 from contexta_git.release.policy import InvalidPolicy, load_policy
 from contexta_git.release.verify import verify
+from contexta_git.store import quarantines
 from contexta_git.store.runs import Runs
+from contexta_git.web import charts, html
 from contexta_git.web.site import Query, Settings
 from contexta_git.web.sources import NotFound, Source
 
@@ -33,9 +35,9 @@ def context(runs: Runs, source: Source, project: str, name: str, query: Query,
                      for d in data.datasets],
         "artifacts": [(a.name, a.kind, a.path, a.sha256, a.size) for a in data.artifacts],
         "series": data.all_series(),
-        "charts": "",  # the curves: web/charts.py
+        "charts": html.fragment(charts.every_series(view, [(RunId(data.project, data.name), data)])),
         "environment": _flat(env), "packages": sorted(packages.items()),
-        "audit": audit_run(data),
+        "audit": audit_run(data), "ledger_keys": quarantines.KEYS,
         "certificates": certificates(runs, data.ref),
         **gate_context(runs, view, data, query, settings),
     }
