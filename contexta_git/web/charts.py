@@ -18,15 +18,16 @@ The terminal (cli/plot) and the HTML pages (web/html.py) draw the same :class:`C
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from contexta_git.core.chunks import Block
 from contexta_git.core.names import RunId
 from contexta_git.core.records import RunData
 from contexta_git.errors import InvalidValue
 from contexta_git.git.repo import View
-from contexta_git.store.series import points
+from contexta_git.store.series import points, points_of
 from contexta_git.web.downsample import minmax, moving_average
 
 X_AXES = ("step", "time")
@@ -82,12 +83,16 @@ def series_of(data: RunData, ref: str) -> tuple[str, str | None]:
 
 
 def line(view: View, run: RunId, data: RunData, ref: str, *, label: str, x: str = "step",
-         cap: int = CAP, smooth: int = 1, log: bool = False) -> Line:
-    """The drawable points of series ``ref`` of ``run`` (see the module)."""
+         cap: int = CAP, smooth: int = 1, log: bool = False,
+         blocks: Iterable[Block] | None = None) -> Line:
+    """The drawable points of series ``ref`` of ``run`` (see the module); ``blocks``: its
+    key's points already read (store/series.py ``points_of``), else they are read here."""
     key, stage = series_of(data, ref)
     xs: list[float] = []
     ys: list[float] = []
-    for block in points(view, run, key, stage):
+    found = points(view, run, key, stage) if blocks is None else (
+        b for b in blocks if stage is None or b.stage == stage)
+    for block in found:
         xs.extend(block.steps if x == "step" else block.times)
         ys.extend(block.values)
     xs, ys = _drawable(xs, ys, log)
@@ -120,7 +125,8 @@ def labels(runs: Sequence[RunId]) -> list[str]:
 
 def chart(view: View, runs: Sequence[tuple[RunId, RunData]], refs: Sequence[str], *,
           x: str = "step", cap: int = CAP, smooth: int = 1, log: bool = False,
-          title: str | None = None) -> Chart:
+          title: str | None = None,
+          read: Mapping[tuple[RunId, str], list[Block]] | None = None) -> Chart:
     """One chart: a line for each run and each of ``refs``; InvalidValue when a run lacks
     one of them, or for an unknown x axis or a smoothing window below 1."""
     if x not in X_AXES:
@@ -128,7 +134,8 @@ def chart(view: View, runs: Sequence[tuple[RunId, RunData]], refs: Sequence[str]
     if smooth < 1:
         raise InvalidValue(f"smoothing window must be at least 1, not {smooth}")
     names = labels([run for run, _data in runs])
-    lines = tuple(line(view, run, data, ref, label=name, x=x, cap=cap, smooth=smooth, log=log)
+    lines = tuple(line(view, run, data, ref, label=name, x=x, cap=cap, smooth=smooth, log=log,
+                       blocks=(read or {}).get((run, ref)))
                   for ref in refs for (run, data), name in zip(runs, names, strict=True))
     return Chart(title or ", ".join(refs), x, lines, log, smooth)
 
@@ -138,8 +145,10 @@ def every_series(view: View, runs: Sequence[tuple[RunId, RunData]], *, x: str = 
     """A chart per series key any of ``runs`` has (stages combined), each run that has it
     overlaid, in key order."""
     keys = sorted({key for _run, data in runs for key in data.series_summaries()})
+    read = {(run, key): blocks for run, data in runs
+            for key, blocks in points_of(view, run, data.series_summaries()).items()}
     return [chart(view, [(run, data) for run, data in runs if key in data.series_summaries()],
-                  [key], x=x, cap=cap, title=key) for key in keys]
+                  [key], x=x, cap=cap, title=key, read=read) for key in keys]
 
 
 def total_points(charts: Iterable[Chart]) -> int:

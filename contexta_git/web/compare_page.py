@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from contexta_git.analysis.multi import SECTIONS, compare_runs_side_by_side
 from contexta_git.errors import InvalidValue
 from contexta_git.store.runs import Runs
-from contexta_git.core.names import RunId
-from contexta_git.web import charts, html, run_page
+from contexta_git.web import run_page
+from contexta_git.web.curves import curves
 from contexta_git.web.parallel import parallel
 from contexta_git.web.site import Query
 from contexta_git.web.sources import Source
@@ -41,7 +41,6 @@ def context(runs: Runs, source: Source, query: Query) -> dict[str, Any]:
                      for name in SECTIONS],
         "show_all": show_all, "metrics": metrics, "metric": metric,
         "parallel": parallel([d.ref for d in data], axes) if axes else None,
-        "charts": html.fragment(charts.every_series(
-            view, [(RunId(d.project, d.name), d) for d in data])),
+        "charts": curves(view, data),
         "self_query": urlencode([("run", r) for r in named]),
     }

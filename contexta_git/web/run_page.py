@@ -17,7 +17,7 @@ from contexta_git.release.policy import InvalidPolicy, load_policy
 from contexta_git.release.verify import verify
 from contexta_git.store import quarantines
 from contexta_git.store.runs import Runs
-from contexta_git.web import charts, html
+from contexta_git.web.curves import curves
 from contexta_git.web.site import Query, Settings
 from contexta_git.web.sources import NotFound, Source
 
@@ -35,7 +35,7 @@ def context(runs: Runs, source: Source, project: str, name: str, query: Query,
                      for d in data.datasets],
         "artifacts": [(a.name, a.kind, a.path, a.sha256, a.size) for a in data.artifacts],
         "series": data.all_series(),
-        "charts": html.fragment(charts.every_series(view, [(RunId(data.project, data.name), data)])),
+        "charts": curves(view, [data]),
         "environment": _flat(env), "packages": sorted(packages.items()),
         "audit": audit_run(data), "ledger_keys": quarantines.KEYS,
         "certificates": certificates(runs, data.ref),
