@@ -75,10 +75,12 @@ class Tab:
         return [int(n) for n in self.page.eval_on_selector_all(
             "figure.cg-chart", "fs => fs.map(f => f.dataset.series)")]
 
-    def shot(self, name: str, docs: str | None = None) -> Path:
+    def shot(self, name: str, docs: str | None = None, full: bool = True) -> Path:
+        """A screenshot in the artifacts folder (the whole page, or the window when not
+        ``full``); copied to docs/``docs`` when CONTEXTA_GIT_UPDATE_DOCS=1."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         target = ARTIFACTS / f"{name}.png"
-        self.page.screenshot(path=str(target), full_page=docs is None)
+        self.page.screenshot(path=str(target), full_page=full)
         if docs and os.environ.get("CONTEXTA_GIT_UPDATE_DOCS") == "1":
             DOCS.mkdir(exist_ok=True)
             shutil.copyfile(target, DOCS / docs)
