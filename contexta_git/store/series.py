@@ -95,6 +95,19 @@ def columns(view: View, run: RunId, key: str, stage: str | None = None) -> Itera
     return read()
 
 
+def every_point(view: View, run: RunId) -> Iterator[Block]:
+    """The points of every series of ``run``, block by block, each chunk read once (a
+    page that draws every series of a run reads them here): first the stepped entries of
+    ``metrics.toml``, then each chunk; blocks of one series come in logged order."""
+    from contexta_git.store.runs import read_run
+
+    metrics = read_run(view, run.path).metrics
+    for key in dict.fromkeys(m.key for m in metrics if m.step is not None):
+        yield from _legacy(metrics, key, None)
+    for _seq, path in chunk_files(view, run.path):
+        yield from read_chunk(view, run.path, path)
+
+
 def _known(view: View, run: RunId, key: str, stage: str | None) -> tuple[records.Metric, ...]:
     """The run's metric entries, once its series ``key`` is known to exist."""
     from contexta_git.store.runs import read_run
