@@ -132,7 +132,8 @@ def chart(view: View, runs: Sequence[tuple[RunId, RunData]], refs: Sequence[str]
           x: str = "step", cap: int = CAP, smooth: int = 1, log: bool = False,
           title: str | None = None) -> Chart:
     """One chart: a line for each run and each of ``refs``; InvalidValue when a run lacks
-    one of them, or for an unknown x axis or a smoothing window below 1."""
+    one of them, when no line has a point to draw, or for an unknown x axis or a smoothing
+    window below 1."""
     if x not in X_AXES:
         raise InvalidValue(f"x axis must be one of {', '.join(X_AXES)}, not {x!r}")
     if smooth < 1:
@@ -140,6 +141,9 @@ def chart(view: View, runs: Sequence[tuple[RunId, RunData]], refs: Sequence[str]
     names = labels([run for run, _data in runs])
     lines = tuple(line(view, run, data, ref, label=name, x=x, cap=cap, smooth=smooth, log=log)
                   for ref in refs for (run, data), name in zip(runs, names, strict=True))
+    if not any(found.ys for found in lines):
+        why = "values > 0 on a log scale" if log else "finite values"
+        raise InvalidValue(f"nothing to draw: {', '.join(refs)} of these runs holds no {why}")
     return Chart(title or ", ".join(refs), x, lines, log, smooth)
 
 
