@@ -44,7 +44,9 @@ def plot(ctx: click.Context, runs: tuple[str, ...], refs: tuple[str, ...], proje
         write_output(html_path, html.chart_page([found], found.title))
         echo(f"Wrote {html_path}", err=True)
         return
-    from contexta_git.web.terminal import render
+    from contexta_git.web.terminal import empty_lines, render
 
+    for name in empty_lines(found):
+        echo(f"Warning: {name} has no point to draw", err=True)
     color = terminal_colors()
     echo(render(found, width=columns, height=height, color=color, text=plain), drawing=True)

@@ -8,7 +8,7 @@ wrote is recomputed from the union of their chunks.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from contexta_git.core import chunks, records, schema
@@ -82,21 +82,6 @@ def points(view: View, run: RunId, key: str, stage: str | None = None) -> Iterat
     return read()
 
 
-def points_of(view: View, run: RunId, keys: Collection[str]) -> dict[str, list[Block]]:
-    """:func:`points` of several keys at once (every stage), each chunk read and parsed
-    once: a page drawing five series of a run reads its chunks once, not five times. A
-    key the run has no series for gets no block."""
-    from contexta_git.store.runs import read_run
-
-    metrics = read_run(view, run.path).metrics
-    found = {key: list(_legacy(metrics, key, None)) for key in keys}
-    for _seq, path in chunk_files(view, run.path):
-        for block in read_chunk(view, run.path, path):
-            if block.key in found:
-                found[block.key].append(block)
-    return found
-
-
 def columns(view: View, run: RunId, key: str, stage: str | None = None) -> Iterator[Columns]:
     """:func:`points` as the texts of their numbers, for printing: a chunk as the writer
     writes it is never parsed into floats (core/chunks.py ``tokens``)."""
@@ -108,6 +93,19 @@ def columns(view: View, run: RunId, key: str, stage: str | None = None) -> Itera
             data = _chunk_data(view, run.path, path)
             yield from _matching(schema.chunk_columns(run.path, path, data), key, stage)
     return read()
+
+
+def every_point(view: View, run: RunId) -> Iterator[Block]:
+    """The points of every series of ``run``, block by block, each chunk read once (a
+    page that draws every series of a run reads them here): first the stepped entries of
+    ``metrics.toml``, then each chunk; blocks of one series come in logged order."""
+    from contexta_git.store.runs import read_run
+
+    metrics = read_run(view, run.path).metrics
+    for key in dict.fromkeys(m.key for m in metrics if m.step is not None):
+        yield from _legacy(metrics, key, None)
+    for _seq, path in chunk_files(view, run.path):
+        yield from read_chunk(view, run.path, path)
 
 
 def _known(view: View, run: RunId, key: str, stage: str | None) -> tuple[records.Metric, ...]:

@@ -18,16 +18,18 @@ The terminal (cli/plot) and the HTML pages (web/html.py) draw the same :class:`C
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from contexta_git.core.chunks import Block
 from contexta_git.core.names import RunId
 from contexta_git.core.records import RunData
 from contexta_git.errors import InvalidValue
 from contexta_git.git.repo import View
-from contexta_git.store.series import points, points_of
+from contexta_git.core.chunks import Block
+from contexta_git.store.series import every_point, points
 from contexta_git.web.downsample import minmax, moving_average
 
 X_AXES = ("step", "time")
@@ -83,16 +85,19 @@ def series_of(data: RunData, ref: str) -> tuple[str, str | None]:
 
 
 def line(view: View, run: RunId, data: RunData, ref: str, *, label: str, x: str = "step",
-         cap: int = CAP, smooth: int = 1, log: bool = False,
-         blocks: Iterable[Block] | None = None) -> Line:
-    """The drawable points of series ``ref`` of ``run`` (see the module); ``blocks``: its
-    key's points already read (store/series.py ``points_of``), else they are read here."""
+         cap: int = CAP, smooth: int = 1, log: bool = False) -> Line:
+    """The drawable points of series ``ref`` of ``run`` (see the module)."""
     key, stage = series_of(data, ref)
+    return drawn(points(view, run, key, stage), f"{label} / {ref}", run.ref, key, stage,
+                 x=x, cap=cap, smooth=smooth, log=log)
+
+
+def drawn(blocks: Iterable[Block], name: str, run: str, key: str, stage: str | None, *,
+          x: str = "step", cap: int = CAP, smooth: int = 1, log: bool = False) -> Line:
+    """A line of the points of ``blocks`` (one series, in logged order)."""
     xs: list[float] = []
     ys: list[float] = []
-    found = points(view, run, key, stage) if blocks is None else (
-        b for b in blocks if stage is None or b.stage == stage)
-    for block in found:
+    for block in blocks:
         xs.extend(block.steps if x == "step" else block.times)
         ys.extend(block.values)
     xs, ys = _drawable(xs, ys, log)
@@ -100,7 +105,7 @@ def line(view: View, run: RunId, data: RunData, ref: str, *, label: str, x: str 
         ys = moving_average(ys, smooth)
     count = len(ys)
     xs, ys = minmax(xs, ys, cap)
-    return Line(f"{label} / {ref}", run.ref, key, stage, xs, ys, count)
+    return Line(name, run, key, stage, xs, ys, count)
 
 
 def _drawable(xs: list[float], ys: list[float], log: bool) -> tuple[list[float], list[float]]:
@@ -109,7 +114,7 @@ def _drawable(xs: list[float], ys: list[float], log: bool) -> tuple[list[float],
     if not all(map(keep, ys)):
         pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if keep(y)]
         xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
-    if xs == sorted(xs) and len(set(xs)) == len(xs):  # in C: twice as fast as a pairwise loop
+    if all(map(operator.lt, xs, islice(xs, 1, None))):  # strictly increasing, in C
         return xs, ys
     last = dict(zip(xs, ys, strict=True))  # a later point of the same x wins
     ordered = sorted(last)
@@ -125,30 +130,37 @@ def labels(runs: Sequence[RunId]) -> list[str]:
 
 def chart(view: View, runs: Sequence[tuple[RunId, RunData]], refs: Sequence[str], *,
           x: str = "step", cap: int = CAP, smooth: int = 1, log: bool = False,
-          title: str | None = None,
-          read: Mapping[tuple[RunId, str], list[Block]] | None = None) -> Chart:
+          title: str | None = None) -> Chart:
     """One chart: a line for each run and each of ``refs``; InvalidValue when a run lacks
-    one of them, or for an unknown x axis or a smoothing window below 1."""
+    one of them, when no line has a point to draw, or for an unknown x axis or a smoothing
+    window below 1."""
     if x not in X_AXES:
         raise InvalidValue(f"x axis must be one of {', '.join(X_AXES)}, not {x!r}")
     if smooth < 1:
         raise InvalidValue(f"smoothing window must be at least 1, not {smooth}")
     names = labels([run for run, _data in runs])
-    lines = tuple(line(view, run, data, ref, label=name, x=x, cap=cap, smooth=smooth, log=log,
-                       blocks=(read or {}).get((run, ref)))
+    lines = tuple(line(view, run, data, ref, label=name, x=x, cap=cap, smooth=smooth, log=log)
                   for ref in refs for (run, data), name in zip(runs, names, strict=True))
+    if not any(found.ys for found in lines):
+        why = "values > 0 on a log scale" if log else "finite values"
+        raise InvalidValue(f"nothing to draw: {', '.join(refs)} of these runs holds no {why}")
     return Chart(title or ", ".join(refs), x, lines, log, smooth)
 
 
 def every_series(view: View, runs: Sequence[tuple[RunId, RunData]], *, x: str = "step",
                  cap: int = CAP) -> list[Chart]:
     """A chart per series key any of ``runs`` has (stages combined), each run that has it
-    overlaid, in key order."""
-    keys = sorted({key for _run, data in runs for key in data.series_summaries()})
-    read = {(run, key): blocks for run, data in runs
-            for key, blocks in points_of(view, run, data.series_summaries()).items()}
-    return [chart(view, [(run, data) for run, data in runs if key in data.series_summaries()],
-                  [key], x=x, cap=cap, title=key, read=read) for key in keys]
+    overlaid, in key order; each run's chunks are read once."""
+    names = labels([run for run, _data in runs])
+    found: dict[str, list[Line]] = {}
+    for (run, _data), label in zip(runs, names, strict=True):
+        blocks: dict[str, list[Block]] = {}
+        for block in every_point(view, run):
+            blocks.setdefault(block.key, []).append(block)
+        for key, parts in blocks.items():
+            found.setdefault(key, []).append(
+                drawn(parts, f"{label} / {key}", run.ref, key, None, x=x, cap=cap))
+    return [Chart(key, x, tuple(found[key])) for key in sorted(found)]
 
 
 def total_points(charts: Iterable[Chart]) -> int:

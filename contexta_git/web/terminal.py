@@ -32,6 +32,8 @@ def render(chart: Chart, *, width: int, height: int, color: bool,
     figure.theme("default" if color else "clear")
     figure.title(text(chart.title))
     for i, line in enumerate(chart.lines):
+        if not line.ys:  # nothing to draw (see empty_lines); plotext cannot scale an empty line
+            continue
         marker = None if color else PLAIN_MARKERS[i % len(PLAIN_MARKERS)]
         figure.draw(figure.signal(line.xs, line.ys, marker=marker).label(text(line.name)).lines())
     if chart.log:
@@ -46,13 +48,19 @@ def render(chart: Chart, *, width: int, height: int, color: bool,
     return "\n".join(row.rstrip() for row in drawn.splitlines())
 
 
+def empty_lines(chart: Chart) -> list[str]:
+    """The names of the lines of ``chart`` that have no point to draw."""
+    return [line.name for line in chart.lines if not line.ys]
+
+
 def x_ticks(low: float, high: float, axis: str) -> tuple[list[float], list[str]]:
-    """Tick positions at round numbers (1, 2 or 5 times a power of ten) and their labels:
-    whole steps, or UTC times (x in ms) to the millisecond, second or minute that tells
-    them apart."""
-    positions = nice(low, high)
+    """Tick positions at round values and their labels: steps at 1, 2 or 5 times a power of
+    ten, UTC times (x in ms) at whole milliseconds, seconds, minutes, hours or days, written
+    to the unit that tells them apart."""
     if axis != "time":
+        positions = nice(low, high)
         return positions, [f"{p:,.0f}" if p == int(p) else f"{p:,g}" for p in positions]
+    positions = nice(low, high, TIME_STEPS)
     moments = [datetime.fromtimestamp(p / 1000, UTC) for p in positions]
     span = high - low
     if span < 60_000:
@@ -61,13 +69,23 @@ def x_ticks(low: float, high: float, axis: str) -> tuple[list[float], list[str]]
     return positions, [m.strftime(shape) for m in moments]
 
 
-def nice(low: float, high: float, count: int = TICKS) -> list[float]:
-    """About ``count`` round positions between ``low`` and ``high`` (both kept inside)."""
+_S, _MIN, _H, _DAY = 1000, 60_000, 3_600_000, 86_400_000
+#: tick intervals of a time axis, in ms
+TIME_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, _S, 2 * _S, 5 * _S, 10 * _S, 15 * _S,
+              30 * _S, _MIN, 2 * _MIN, 5 * _MIN, 10 * _MIN, 15 * _MIN, 30 * _MIN, _H, 2 * _H,
+              3 * _H, 6 * _H, 12 * _H, _DAY, 2 * _DAY, 7 * _DAY, 14 * _DAY, 30 * _DAY)
+
+
+def nice(low: float, high: float, steps: tuple[int, ...] = (), count: int = TICKS) -> list[float]:
+    """About ``count`` round positions between ``low`` and ``high`` (both kept inside):
+    multiples of the first of ``steps`` wide enough, else of 1, 2 or 5 times a power of 10."""
     if high <= low:
         return [low]
     rough = (high - low) / (count - 1)
-    power = 10 ** math.floor(math.log10(rough))
-    step = next(power * f for f in (1, 2, 5, 10) if power * f >= rough)
+    step = next((s for s in steps if s >= rough), 0)
+    if not step:
+        power = 10 ** math.floor(math.log10(rough))
+        step = next(power * f for f in (1, 2, 5, 10) if power * f >= rough)
     first = math.ceil(low / step) * step
     digits = max(0, -math.floor(math.log10(step)))
     return [round(first + i * step, digits) for i in range(int((high - first) / step) + 1)]

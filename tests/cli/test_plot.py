@@ -97,3 +97,27 @@ def test_in_colour_the_lines_have_colours_and_user_text_stays_inert(plotted: Pat
     assert "\x1b[" in shown and "\x1b]" not in shown and "\\x1b]0;title\\x07\\r" in shown
     plain_drawing = terminal.render(found, width=80, height=20, color=False)
     assert "\x1b" not in plain_drawing and "base / loss" in plain_drawing
+
+
+def test_a_line_without_drawable_points_is_named_and_left_out(plotted: Path) -> None:
+    with start_run("neg", project="p", repo=plotted, capture_environment=False) as run:
+        for i in range(10):
+            run.log_metric("loss", -1.0 - i, step=i)
+    code, out, err = invoke(plotted, "neg", "-m", "loss", "--log")
+    assert (code, out, err) == (2, "", "Error: nothing to draw: loss of these runs holds no "
+                                       "values > 0 on a log scale\n")
+    code, out, err = invoke(plotted, "neg", "base", "-m", "loss", "--log")
+    assert code == 0 and err == "Warning: neg / loss has no point to draw\n"
+    assert "+ base / loss" in out and "neg / loss" not in out
+
+
+def test_ticks_fall_on_round_numbers_and_read_as_steps_or_utc_times() -> None:
+    assert terminal.nice(0, 99_999) == [0, 20_000, 40_000, 60_000, 80_000]
+    assert terminal.nice(0.1, 0.35) == [0.1, 0.15, 0.2, 0.25, 0.3]
+    assert terminal.nice(5, 5) == [5]
+    assert terminal.x_ticks(0, 4000, "step")[1] == ["0", "1,000", "2,000", "3,000", "4,000"]
+    start = 1_743_519_600_000  # 2025-04-01 15:00:00 UTC
+    assert terminal.x_ticks(start, start + 400, "time")[1][:2] == ["15:00:00.000", "15:00:00.100"]
+    assert terminal.x_ticks(start, start + 3_600_000, "time")[1][:2] == ["15:00:00", "15:15:00"]
+    assert terminal.x_ticks(start, start + 3 * 86_400_000, "time")[1] == ["04-02 00:00", "04-03 00:00",
+                                                                    "04-04 00:00"]

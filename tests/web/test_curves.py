@@ -1,5 +1,4 @@
-"""Curves read once per run and kept by the run folder's tree: the same points as reading
-each series alone, and a run that changed is drawn afresh."""
+"""Curves are kept by the run folder's tree: a run that changed is drawn afresh."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ from contexta_git.core.chunks import Block
 from contexta_git.core.names import RunId
 from contexta_git.record.run import start_run
 from contexta_git.store.runs import RunChange, Runs
-from contexta_git.store.series import points, points_of
 from contexta_git.web import curves
 
 
@@ -21,19 +19,6 @@ def log(repo: Path, name: str, steps: range) -> None:
                 run.log_metric("acc", step / 100, step=step)
             if step % 7 == 0:
                 run.flush()
-
-
-def test_points_of_reads_what_points_reads_for_each_key(repo: Path) -> None:
-    log(repo, "a", range(40))
-    runs = Runs.open(repo)
-    view, run = runs.view(), RunId("p", "a")
-    together = points_of(view, run, ["loss", "acc", "missing"])
-    assert together["missing"] == []
-    for key in ("loss", "acc"):
-        alone = list(points(view, run, key))
-        assert [(b.stage, b.steps, b.values, b.times) for b in together[key]] == \
-            [(b.stage, b.steps, b.values, b.times) for b in alone]
-        assert sum(len(b.values) for b in alone) == 40
 
 
 def test_curves_are_kept_until_the_run_changes(repo: Path) -> None:

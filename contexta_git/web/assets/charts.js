@@ -16,8 +16,10 @@
     return {
       width: width, height: 320, series: series,
       scales: {x: {time: spec.x === "time"}, y: {distr: spec.log ? 3 : 1}},
-      axes: [{label: spec.x === "time" ? "time" : "step"}, {label: spec.log ? "log scale" : ""}],
-      legend: {live: true}
+      axes: [{label: spec.x === "time" ? "UTC time" : "step"}, {label: spec.log ? "log scale" : ""}],
+      legend: {live: true},
+      /* times read as UTC, as the terminal chart and the records say them */
+      tzDate: function (seconds) { return uPlot.tzDate(new Date(seconds * 1e3), "Etc/UTC"); }
     };
   }
 
