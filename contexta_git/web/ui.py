@@ -4,7 +4,8 @@ The stdlib's ``ThreadingHTTPServer`` is enough: a handful of pages, one user, bo
 127.0.0.1 unless asked otherwise. Each request opens the repository afresh and reads the
 branch at its tip (the SQLite index makes that cheap), so new runs appear on reload and
 no pygit2 object is shared between threads. Only GET and HEAD are answered (any other
-method: 405); every page says, in a Content-Security-Policy header, that nothing may be
+method: 405), and on a loopback address only to a loopback Host (no DNS rebinding); every
+page says, in a Content-Security-Policy header, that nothing may be
 loaded from any other host; nothing is ever written to the repository."""
 
 from __future__ import annotations
@@ -33,6 +34,18 @@ class UiServer(ThreadingHTTPServer):
                  log: Callable[[str], None] | None) -> None:
         self.repo, self.settings, self.log = repo, settings, log
         super().__init__(address, Handler)
+
+    def expected_host(self, header: str | None) -> bool:
+        """Bound to a loopback address, only a Host header naming this machine by a
+        loopback name is answered: a page elsewhere whose domain was made to resolve to
+        127.0.0.1 (DNS rebinding) reads nothing. Bound elsewhere, any Host is answered."""
+        import ipaddress
+
+        host = str(self.server_address[0])
+        if not ipaddress.ip_address(host).is_loopback:
+            return True
+        port = self.server_address[1]
+        return header in {f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]", host)}
 
     @property
     def url(self) -> str:
@@ -87,7 +100,10 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         address = unquote(parts.path).lstrip("/")
         try:
-            if not _plain(address):
+            if not self.server.expected_host(self.headers.get("Host")):
+                answer = Page(403, b"403 forbidden: this view answers only to its own address\n",
+                              "text/plain; charset=utf-8")
+            elif not _plain(address):
                 answer = Page(404, b"404 not found\n", "text/plain; charset=utf-8")
             else:
                 runs = Runs.open(self.server.repo)

@@ -103,10 +103,24 @@ def test_other_methods_are_refused_with_allow(served: UiServer) -> None:
     b"/runs/vision/tuned.html/", b"//etc/passwd", b"/assets/%00",
 ])
 def test_no_address_leads_outside_the_pages(served: UiServer, path: bytes) -> None:
-    answer = raw(served, b"GET " + path + b" HTTP/1.0\r\nHost: x\r\n\r\n")
+    host = f"127.0.0.1:{served.server_address[1]}".encode()
+    answer = raw(served, b"GET " + path + b" HTTP/1.0\r\nHost: " + host + b"\r\n\r\n")
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.0 404"), head
     assert b"Traceback" not in body and b"root:" not in body and b"import" not in body
+
+
+@pytest.mark.parametrize("host", ["evil.example:{port}", "127.0.0.1.evil.example:{port}",
+                                  "localhost:1", "", None])
+def test_only_a_loopback_host_is_answered(served: UiServer, host: str | None) -> None:
+    port = served.server_address[1]
+    header = b"" if host is None else b"Host: " + host.format(port=port).encode() + b"\r\n"
+    answer = raw(served, b"GET / HTTP/1.0\r\n" + header + b"\r\n")
+    assert answer.startswith(b"HTTP/1.0 403"), answer[:100]
+    assert b"<table" not in answer
+    for good in (f"localhost:{port}", f"127.0.0.1:{port}"):
+        answer = raw(served, b"GET / HTTP/1.0\r\nHost: " + good.encode() + b"\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.0 200")
 
 
 def test_an_unknown_run_is_a_404_page_naming_it(served: UiServer) -> None:
