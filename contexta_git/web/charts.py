@@ -155,7 +155,7 @@ def every_series(view: View, runs: Sequence[tuple[RunId, RunData]], *, x: str = 
     found: dict[str, list[Line]] = {}
     for (run, _data), label in zip(runs, names, strict=True):
         blocks: dict[str, list[Block]] = {}
-        for block in every_point(view, run):
+        for block in every_point(view, run, times=x == "time"):
             blocks.setdefault(block.key, []).append(block)
         for key, parts in blocks.items():
             found.setdefault(key, []).append(

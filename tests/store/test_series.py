@@ -232,3 +232,9 @@ def test_every_point_reads_each_series_as_points_does(repo: Path) -> None:
     assert found == {key: [v for b in points(view, rid, key) for v in b.values]
                      for key in ("loss", "acc")}
     assert len(found["loss"]) == 30
+    with_times = list(every_point(view, rid))
+    without = list(every_point(view, rid, times=False))
+    assert [(b.key, b.stage, b.steps, b.values) for b in with_times] == [
+        (b.key, b.stage, b.steps, b.values) for b in without]
+    assert all(len(b.times) == len(b.values) for b in with_times)
+    assert all(b.times == [] for b in without)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+import importlib.util
 import json
-import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -75,9 +75,14 @@ def test_user_text_cannot_end_the_data_script_or_inject_markup() -> None:
 
 
 def test_the_vendored_library_matches_its_pin() -> None:
-    version = html.library_version()
-    pin = re.search(r'^VERSION = "(.+)"$', (ROOT / "scripts" / "vendor_assets.py").read_text(), re.M)
-    assert pin is not None and version == f"uplot {pin.group(1)}"
+    spec = importlib.util.spec_from_file_location("vendor_assets", ROOT / "scripts" / "vendor_assets.py")
+    assert spec is not None and spec.loader is not None
+    pin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pin)
+    assert html.library_version() == f"uplot {pin.VERSION}"
     assets = ROOT / "contexta_git" / "web" / "assets" / "uplot"
+    assert (assets / "VERSION").read_text().splitlines()[1] == pin.INTEGRITY
+    assert pin.integrity(b"") == ("sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXy"
+                                  "sP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==")
     assert "MIT License" in (assets / "LICENSE").read_text()
     assert "uPlot" in html.script()
