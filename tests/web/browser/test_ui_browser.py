@@ -65,7 +65,7 @@ def test_run_page_draws_curves_gates_and_verifies_the_certificate(served: UiServ
     tab.page.wait_for_load_state("load")
     assert tab.page.inner_text("#decision") == "PASS"
     tab.drawn()
-    tab.shot("run", docs="ui-run.png", full=False)
+    tab.shot("run", docs="ui-run.png")
     tab.check_clean(served.url)
 
 
