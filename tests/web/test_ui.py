@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from contexta_git.cli.main import cli
+from contexta_git.web.export import export
 from contexta_git.web.site import HEADER_CSP
 from contexta_git.web.ui import UiServer, ui
 from tests.conftest import git
@@ -213,3 +214,18 @@ def test_export_writes_the_same_pages_with_relative_links(sample: Path, tmp_path
             if link != "data:,":
                 assert (page.parent / link.partition("?")[0]).exists(), (page, link)
     assert repository_state(sample) == before
+
+
+def test_a_remote_copy_is_served_and_exported_under_its_name(sample: Path, served: UiServer,
+                                                            tmp_path: Path) -> None:
+    git(sample, "update-ref", "refs/remotes/team/contexta/runs", "refs/heads/contexta/runs")
+    git(sample, "update-ref", "refs/remotes/a/b/contexta/runs", "refs/heads/contexta/runs")
+    status, _headers, body = ask(served, "/remote/team/index.html")
+    assert status == 200 and body.count('<tr class="ui-run') == 2
+    assert 'href="../../remote/team/index.html"' in body and 'href="../../index.html"' in body
+    assert "a/b/contexta/runs" not in body  # a remote named with a slash has no address
+    assert ask(served, "/remote/team/runs/vision/tuned.html")[0] == 200
+    site = tmp_path / "site"
+    export(sample, site)
+    assert (site / "remote" / "team" / "runs" / "vision" / "tuned.html").is_file()
+    assert (site / "remote" / "team" / "compare.html").is_file()
