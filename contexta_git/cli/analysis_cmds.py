@@ -74,18 +74,35 @@ def best(ctx: click.Context, metric: str, project: str | None, stage: str | None
 
 
 @cli.command()
-@click.argument("run")
+@click.argument("runs", nargs=-1, required=True)
 @project_option
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
-              show_default=True, help="Output format.")
+              show_default=True, help="Output format (html: one self-contained page with "
+              "charts, for one or more runs).")
+@click.option("--policy", type=click.Path(dir_okay=False), metavar="FILE",
+              help="With --format html: the gate's thresholds and results in the metrics.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
 @click.pass_context
-def report(ctx: click.Context, run: str, project: str | None, fmt: str, output: str | None) -> None:
-    """A report of RUN: summary, params, metrics by stage, datasets, environment,
-    events, source and reproducibility."""
-    from contexta_git.analysis.report import build_snapshot_report
+def report(ctx: click.Context, runs: tuple[str, ...], project: str | None, fmt: str,
+           policy: str | None, output: str | None) -> None:
+    """A report of RUNS: summary, params, metrics by stage, datasets, environment, events,
+    source and reproducibility; as html also the curves of every step series (runs
+    overlaid), the environment diff, the audit and the certificates, verified."""
+    from contexta_git.errors import InvalidValue
 
-    text = build_snapshot_report(runs_of(ctx), run, project).render(fmt)
+    if fmt != "html" and (len(runs) > 1 or policy):
+        raise InvalidValue(f"--format {fmt} reports one run without a policy; "
+                           "use --format html for several runs or --policy")
+    if fmt == "html":
+        from contexta_git.release.policy import load_policy
+        from contexta_git.web.report import html_report
+
+        rules = load_policy(policy) if policy else None
+        text = html_report(runs_of(ctx), runs, project=project, policy=rules)
+    else:
+        from contexta_git.analysis.report import build_snapshot_report
+
+        text = build_snapshot_report(runs_of(ctx), runs[0], project).render(fmt)
     if output:
         write_output(output, text)
         echo(f"Wrote {output}", err=True)

@@ -32,6 +32,8 @@ _OTHERS = r"\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(rf"[\x00-\x1f{_OTHERS}]")
 _UNSAFE_BUT_NEWLINE = re.compile(rf"[\x00-\x09\x0b-\x1f{_OTHERS}]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+# a colour or style (SGR) sequence, the only escape a drawing in colour keeps
+_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -57,8 +59,25 @@ def styled(*parts: object | tuple[object, str]) -> Text:
                            for p in parts))
 
 
+def colored(text: str) -> str:
+    """A drawing in colour (a terminal chart): its SGR colour sequences kept, every other
+    control character shown as ``plain`` shows it, newlines kept."""
+    return "".join(part if i % 2 else plain(part, newlines=True)
+                   for i, part in enumerate(_SGR.split(text)))
+
+
+def terminal_colors() -> bool:
+    """Whether stdout is a terminal that may get colours (no NO_COLOR in the environment)."""
+    import os
+    import sys
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def echo(value: object, *, err: bool = False, nl: bool = True, bold: bool = False,
-         document: bool = False) -> None:
+         document: bool = False, drawing: bool = False) -> None:
     """Print ``plain(value)`` with click; a ``document`` (Markdown, HTML, XML) keeps its
-    newlines. The CLI's only way to print text without rich."""
-    click.secho(plain(value, newlines=document), err=err, nl=nl, bold=bold or None)
+    newlines; a ``drawing`` (see ``colored``) its newlines and colours. The CLI's only way
+    to print text without rich."""
+    text = colored(str(value)) if drawing else plain(value, newlines=document)
+    click.secho(text, err=err, nl=nl, bold=bold or None)

@@ -129,9 +129,11 @@ def _regular(steps: list[int]) -> bool:
     return steps == list(range(steps[0], steps[-1] + stride, stride))
 
 
-def decode(data: bytes) -> dict[str, Any]:
-    """The chunk as tomllib reads it (UnicodeDecodeError, TOMLDecodeError: unreadable)."""
-    found = _split(data, tokens=False)
+def decode(data: bytes, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The chunk as tomllib reads it (UnicodeDecodeError, TOMLDecodeError: unreadable);
+    the arrays named in ``skip`` may be left unread, as None (a chart by step never
+    parses the times)."""
+    found = _split(data, tokens=False, skip=skip)
     return found if found is not None else tomllib.loads(data.decode())
 
 
@@ -143,19 +145,22 @@ def tokens(data: bytes) -> dict[str, Any] | None:
     return _split(data, tokens=True)
 
 
-def _split(data: bytes, tokens: bool) -> dict[str, Any] | None:
+def _split(data: bytes, tokens: bool, skip: tuple[str, ...] = ()) -> dict[str, Any] | None:
     lines = data.split(b"\n")
     cut: list[tuple[str, Any]] = []
     for number, line in enumerate(lines):
         if line.startswith(_CUT) and line.endswith(b"]"):
             name, _, body = line.partition(b" = ")
-            found = _texts_of(name, body) if tokens else body
+            found = _texts_of(name, body) if tokens else (_SKIPPED if name.decode() in skip else body)
             if found is None:
                 return None
             cut.append((name.decode(), found))
             lines[number] = name + b" = []"
     doc = tomllib.loads(b"\n".join(lines).decode())
     return doc if _fill(doc, cut, tokens) else None
+
+
+_SKIPPED = b"<skipped>"  # the placeholder of an array line left unread (decode's skip)
 
 
 class Texts(list[str]):
@@ -194,7 +199,7 @@ def _fill(doc: dict[str, Any], cut: list[tuple[str, Any]], tokens: bool) -> bool
                 cut_name, body = next(pending, ("", b""))
                 if cut_name != name:
                     return False
-                table[name] = body if tokens else _array(name, body)
+                table[name] = body if tokens else (None if body is _SKIPPED else _array(name, body))
     return next(pending, None) is None
 
 

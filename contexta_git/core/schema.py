@@ -257,15 +257,17 @@ _CHUNK: Schema = {"key": _text, "stage": _text, "count": _integer, "start": _int
                   "stride": _integer}
 
 
-def chunk(folder: str, path: str, data: bytes) -> list[Block]:
+def chunk(folder: str, path: str, data: bytes, times: bool = True) -> list[Block]:
     """The blocks of the chunk file at ``path`` (inside ``folder``); CorruptRun names the
-    file and the problem when it cannot be read."""
-    doc = _chunk_doc(folder, path, chunks.decode, data)
+    file and the problem when it cannot be read. Without ``times`` the blocks' times are
+    left empty, unread and unchecked (for readers that draw by step)."""
+    skip = () if times else ("times",)
+    doc = _chunk_doc(folder, path, lambda raw: chunks.decode(raw, skip), data)
     assert doc is not None
     found = [_block(folder, path, f"entry {n}: ", t, (int, float))
              for n, t in enumerate(doc.get("series", []), 1)]
-    return [Block(key, stage, list(steps), values, times)
-            for key, stage, steps, values, times in found]
+    return [Block(key, stage, list(steps), values, (stamps or []) if times else [])
+            for key, stage, steps, values, stamps in found]
 
 
 def chunk_columns(folder: str, path: str, data: bytes) -> list[Columns]:
@@ -306,6 +308,8 @@ def _block(folder: str, path: str, where: str, table: dict[str, Any],
         raise CorruptRun(folder, path, f"{where}no steps (nor start and stride)")
     for name in ARRAY_NAMES:
         found = table.get(name, [])
+        if found is None and name == "times":  # left unread on purpose (chunk's times)
+            continue
         if not isinstance(found, list):
             raise CorruptRun(folder, path, f"{where}{name} must be an array")
         if name in table and len(found) != count:

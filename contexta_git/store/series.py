@@ -57,8 +57,8 @@ def chunk_files(view: View, folder: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def read_chunk(view: View, folder: str, path: str) -> list[Block]:
-    return schema.chunk(folder, path, _chunk_data(view, folder, path))
+def read_chunk(view: View, folder: str, path: str, times: bool = True) -> list[Block]:
+    return schema.chunk(folder, path, _chunk_data(view, folder, path), times)
 
 
 def _chunk_data(view: View, folder: str, path: str) -> bytes:
@@ -93,6 +93,20 @@ def columns(view: View, run: RunId, key: str, stage: str | None = None) -> Itera
             data = _chunk_data(view, run.path, path)
             yield from _matching(schema.chunk_columns(run.path, path, data), key, stage)
     return read()
+
+
+def every_point(view: View, run: RunId, times: bool = True) -> Iterator[Block]:
+    """The points of every series of ``run``, block by block, each chunk read once (a
+    page that draws every series of a run reads them here): first the stepped entries of
+    ``metrics.toml``, then each chunk; blocks of one series come in logged order. Without
+    ``times``, the chunks' blocks come without their times (not even parsed)."""
+    from contexta_git.store.runs import read_run
+
+    metrics = read_run(view, run.path).metrics
+    for key in dict.fromkeys(m.key for m in metrics if m.step is not None):
+        yield from _legacy(metrics, key, None)
+    for _seq, path in chunk_files(view, run.path):
+        yield from read_chunk(view, run.path, path, times)
 
 
 def _known(view: View, run: RunId, key: str, stage: str | None) -> tuple[records.Metric, ...]:

@@ -212,3 +212,29 @@ def test_the_stored_summary_equals_one_computed_from_every_point(
             p for pairs in flushes for p in pairs]
         assert stored_summary.count == sum(map(len, flushes))
         assert series.by_key([stored_summary])["loss"] == stored_summary
+
+
+def test_every_point_reads_each_series_as_points_does(repo: Path) -> None:
+    from contexta_git.core.names import RunId
+    from contexta_git.store.runs import Runs
+    from contexta_git.store.series import every_point, points
+
+    with start_run("r", project="p", repo=repo, capture_environment=False) as run:
+        for i in range(30):
+            run.log_metric("loss", 1 / (1 + i), step=i, stage="train")
+            run.log_metric("acc", i / 30, step=i, stage="evaluate")
+            if i % 10 == 9:
+                run.flush()
+    view, rid = Runs.open(repo).view(), RunId("p", "r")
+    found: dict[str, list[float]] = {}
+    for block in every_point(view, rid):
+        found.setdefault(block.key, []).extend(block.values)
+    assert found == {key: [v for b in points(view, rid, key) for v in b.values]
+                     for key in ("loss", "acc")}
+    assert len(found["loss"]) == 30
+    with_times = list(every_point(view, rid))
+    without = list(every_point(view, rid, times=False))
+    assert [(b.key, b.stage, b.steps, b.values) for b in with_times] == [
+        (b.key, b.stage, b.steps, b.values) for b in without]
+    assert all(len(b.times) == len(b.values) for b in with_times)
+    assert all(b.times == [] for b in without)
