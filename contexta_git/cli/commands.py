@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from . import (  # noqa: F401
-    analysis_cmds, cert_cmds, compare_cmd, demo_cmd, policy_cmds, read_cmds, record_cmds, share_cmds,
+    alias_cmds, analysis_cmds, cert_cmds, compare_cmd, demo_cmd, policy_cmds, read_cmds,
+    record_cmds, share_cmds,
 )
