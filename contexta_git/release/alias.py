@@ -88,7 +88,8 @@ def set_alias(runs: Runs, alias: str | AliasName, run: str, *, reason: str,
             "at": now(), "reason": why,
             "tag": tag_ref.removeprefix("refs/tags/") if signed else None})
         state["entry"] = entry
-        return {name.path: records.append(view.read(name.path), TABLE, [entry])}
+        known = {e["id"] for e in history}  # parsed once: a long ledger costs one parse
+        return {name.path: records.append(view.read(name.path), TABLE, [entry], known)}
 
     title = f"alias {name} -> {run_id.ref}"
     trailers = {"Contexta-Alias": str(name), "Contexta-Run": run_id.ref}

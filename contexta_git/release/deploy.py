@@ -44,14 +44,16 @@ def deploy(runs: Runs, run: str, *, env: str, reason: str, name: str | None = No
     state: dict[str, Any] = {}
 
     def build(view: View) -> dict[str, bytes | None]:
-        previous = ledgers.current(ledgers.read(view, path))
+        history = ledgers.read(view, path)
+        previous = ledgers.current(history)
         entry = records.clean({
             "id": entry_id, "name": slot, "env": environment,
             "run": run_id.ref, "previous": previous.get("run") if previous else None,
             "certificate": cert, "artifacts": moves.artifacts(runs, run_id, view.commit_id),
             "who": identity, "at": now(), "reason": why})
         state["entry"] = entry
-        return {path: records.append(view.read(path), TABLE, [entry])}
+        known = {e["id"] for e in history}
+        return {path: records.append(view.read(path), TABLE, [entry], known)}
 
     commit = runs.store.commit(build, f"deploy {run_id.ref} to {environment} as {slot}: {why}",
                                {"Contexta-Run": run_id.ref, "Contexta-Deployment": slot})

@@ -19,7 +19,6 @@ from contexta_git.git.process import config_value
 from contexta_git.git.repo import GitStore
 from contexta_git.git.tags import sign as sign_bytes
 from contexta_git.git.tags import signing_config, tag_bytes, tagger_ident
-from contexta_git.release.revocation import quarantine_reason
 from contexta_git.release.verify import verify
 from contexta_git.store.runs import Runs
 
@@ -43,10 +42,12 @@ def checked_run(runs: Runs, run: str | RunId, project: str) -> RunId:
     run_id = run if isinstance(run, RunId) else runs.resolve(run, project)
     if run_id.project != project:
         raise InvalidValue(f"{run_id.ref} is not a run of project {project}")
-    runs.get(run_id)  # RunNotFound or CorruptRun: never point at what cannot be read
-    held = quarantine_reason(runs, run_id)
-    if held is not None:
-        raise InvalidValue(f"{run_id.ref} is quarantined ({held}); release it first with "
+    # RunNotFound or CorruptRun: never point at what cannot be read. Its quarantines are
+    # its events and its ledger (which outlives rm and merges), read on the tip
+    held = runs.get(run_id).quarantines
+    if held:
+        reasons = "; ".join(dict.fromkeys(held.values()))
+        raise InvalidValue(f"{run_id.ref} is quarantined ({reasons}); release it first with "
                            "contexta-git quarantine --undo")
     return run_id
 
