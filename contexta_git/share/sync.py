@@ -26,7 +26,7 @@ from contexta_git.errors import ContextaError
 from contexta_git.git.repo import GitStore, View, git
 from contexta_git.store.merge import Resolution, resolve, run_folder, run_ref
 from contexta_git.core.names import ALIAS_TAG_PREFIX, BRANCH, CERT_TAG_PREFIX
-from contexta_git.store import quarantines
+from contexta_git.store import ledgers, quarantines
 from contexta_git.store.runs import Runs, problem
 
 RUNS_REFSPEC = f"{BRANCH}:{BRANCH}"
@@ -230,9 +230,10 @@ def _brings_unreadable(store: GitStore, old: str | None, theirs: str) -> bool:
     view = store.view(theirs)
     changed = store.changed_paths(old, theirs)
     folders = {f for f in map(run_folder, changed) if f}
-    ledgers = [p for p in changed if quarantines.is_ledger(p)]
+    found = [p for p in changed if quarantines.is_ledger(p)]
     return (any(view.names(f) and problem(view, f) for f in folders)
-            or any(quarantines.ledger_problem(p, view.read(p)) for p in ledgers))
+            or any(quarantines.ledger_problem(p, view.read(p)) for p in found)
+            or any(ledgers.unreadable(view, p) for p in changed if ledgers.table_of(p)))
 
 
 def _describe(remote: str, result: Resolution) -> str:

@@ -95,6 +95,15 @@ def entries(data: bytes | None, path: str) -> list[dict[str, Any]]:
     return found
 
 
+def unreadable(view: View, path: str) -> bool:
+    """Whether the ledger at ``path`` exists and cannot be read."""
+    try:
+        read(view, path)
+    except CorruptLedger:
+        return True
+    return False
+
+
 def read(view: View, path: str) -> list[dict[str, Any]]:
     return entries(view.read(path), path)
 

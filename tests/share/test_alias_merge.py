@@ -72,3 +72,25 @@ def test_deployments_in_two_clones_are_unioned(tmp_path: Path, key: Path) -> Non
     pull(Runs.open(b))
     found = deployments(Runs.open(b), "bank")
     assert sorted(d["reason"] for d in found) == ["a ships x", "b ships y"]
+
+
+def test_an_unreadable_incoming_ledger_is_not_merged(tmp_path: Path, key: Path) -> None:
+    import os
+
+    a, b = clones(tmp_path, key)
+    set_alias(Runs.open(a), "bank@champion", "x", reason="from a", sign=False)
+    push(Runs.open(a))
+    pull(Runs.open(b))
+    # someone pushes a ledger that cannot be read, with plain git
+    path = "projects/bank/aliases/champion.toml"
+    blob = git(a, "hash-object", "-w", "--stdin", input="[[moves]\nbroken").stdout.strip()
+    env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "idx")}
+    git(a, "read-tree", "contexta/runs", env=env)
+    git(a, "update-index", "--cacheinfo", f"100644,{blob},{path}", env=env)
+    tree = git(a, "write-tree", env=env).stdout.strip()
+    commit = git(a, "commit-tree", tree, "-p", "contexta/runs", "-m", "break").stdout.strip()
+    git(a, "push", "-q", "origin", f"{commit}:refs/heads/contexta/runs")
+    code, out, _ = invoke(b, "pull")
+    assert code == 0 and out.startswith("Merged:"), out
+    assert f"  not merged: unreadable ledger {path} on the runs branch:" in out
+    assert resolve_alias(Runs.open(b), "bank@champion").run == "run:bank.x"
