@@ -100,7 +100,12 @@ def alias_history(runs: Runs, alias: str | AliasName,
 
 def deployments(runs: Runs, project: str | None = None) -> list[dict[str, Any]]:
     """Every recorded deployment (of one project, or all), oldest first; each entry has
-    ``project`` and ``order_index`` (its place in its name's history) added."""
+    ``project`` and ``order_index`` (its place in its name's history) added.
+
+    Upstream's ``DeploymentExecution`` reads from an entry as: ``deployment_execution_ref``
+    ``deployment:<project>.<name>``, ``project_ref`` ``project:<project>``,
+    ``deployment_name`` ``name``, ``run_ref`` ``run``, ``started_at`` ``at``,
+    ``order_index``; upstream keeps one row per name, this ledger every deployment."""
     view = runs.view()
     if project is not None:
         check_project(project)

@@ -9,7 +9,9 @@ one or a ``protect`` is judged on what it really replaces.
 When signing is configured (``user.signingKey``; ``sign`` forces it either way) the move
 is also sealed by the signed annotated tag ``contexta/alias/<p>/<alias>/<move id>`` on
 that commit, its message holding the move as recorded; the tag is signed before the
-branch moves, so a signing failure writes nothing reachable (as certify does).
+branch moves, so a signing failure writes nothing reachable (as certify does). A process
+killed between the branch move and the tag ref leaves the move recorded but unsealed:
+``verify --alias`` says so, and the next signed move seals itself.
 
 A protected alias accepts a move only with a certificate that verifies
 (release/verify.py), certifies that very run and allows delivery (PASS or WARN).
@@ -98,8 +100,8 @@ def set_alias(runs: Runs, alias: str | AliasName, run: str, *, reason: str,
         return AliasMove(str(name), state["entry"], commit)
 
     def seal(commit: str) -> str:
-        return moves.seal(store, tag_ref, commit, f"Alias {title}", state["entry"], tagger,
-                          identity)
+        return moves.seal(store, tag_ref, commit, f"Alias move {name} -> {run_id.ref}",
+                          state["entry"], tagger, identity)
 
     commit, tag_object = store.commit_sealed(build, f"{title}: {why}", trailers, seal)
     if not store.create_ref(tag_ref, tag_object, f"contexta-git alias set {name}"):
