@@ -54,6 +54,7 @@ def test_a_signed_move_verifies_with_stock_git_and_verify_alias(repo: Path,
     name = tag_name(moved)
     assert git(repo, "cat-file", "-t", name).stdout.strip() == "tag"
     git(repo, "tag", "-v", name)  # stock git: exit 0
+    git(repo, "fsck", "--strict")  # the tag object is well formed
     assert git(repo, "rev-parse", f"{name}^{{commit}}").stdout.strip() == moved.commit
     code, out, _ = invoke(repo, "verify", "--alias", "bank@champion")
     assert code == 0 and out.startswith(f"VALID bank@champion -> run:bank.b: tag {name}")

@@ -52,3 +52,14 @@ def test_alias_paths_and_tags() -> None:
     assert ledgers.table_of(name.path) == "moves"
     assert ledgers.table_of("projects/churn/deployments/prod.toml") == "deployments"
     assert ledgers.table_of("projects/churn/quarantines/r.toml") is None
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_an_alias_or_one_invalid_name(text: str) -> None:
+    try:
+        name = AliasName.parse(text)
+    except InvalidName as exc:
+        assert "\n" not in str(exc)
+        return
+    assert str(name) == text
+    assert name.path.startswith(f"projects/{name.project}/aliases/") and name.path.count("/") == 3
