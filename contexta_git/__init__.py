@@ -24,6 +24,10 @@ _EXPORTS = {
     # gate and certificates
     "load_policy": "release.policy", "gate": "release.gate", "certify": "release.certify",
     "verify": "release.verify", "verify_artifact": "release.verify", "card": "release.card",
+    # deployments and aliases
+    "deploy": "release.deploy", "set_alias": "release.alias", "protect_alias": "release.alias",
+    "resolve_alias": "analysis.aliases", "alias_history": "analysis.aliases",
+    "deployments": "analysis.aliases", "verify_alias": "release.verify_alias",
     # sharing
     "push": "share.sync", "pull": "share.sync",
     # the seeds' API and errors
@@ -33,10 +37,12 @@ _EXPORTS = {
 
 __all__ = [
     "Contexta", "ContextaError", "CorruptRun", "Run", "RunData", "RunId", "RunProblem", "Runs",
-    "annotate",
-    "audit_reproducibility", "card", "certify", "compare_environments", "compare_runs", "gate",
-    "list_runs", "load_policy", "pull", "push", "quarantine", "record", "select_best_run",
-    "start_run", "verify", "verify_artifact", "__version__",
+    "alias_history", "annotate",
+    "audit_reproducibility", "card", "certify", "compare_environments", "compare_runs",
+    "deploy", "deployments", "gate",
+    "list_runs", "load_policy", "protect_alias", "pull", "push", "quarantine", "record",
+    "resolve_alias", "select_best_run", "set_alias",
+    "start_run", "verify", "verify_alias", "verify_artifact", "__version__",
 ]
 
 

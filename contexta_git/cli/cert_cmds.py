@@ -82,19 +82,28 @@ def certify(ctx: click.Context, run: str, policy: str, client: str, model: str,
 @click.option("--all", "check_all", is_flag=True, help="Verify every certificate.")
 @click.option("--artifact", type=click.Path(dir_okay=False),
               help="Say whether this file's sha256 belongs to a validly certified run.")
+@click.option("--alias", "alias", metavar="PROJECT@ALIAS",
+              help="Verify the signed tag of the alias's current move against the runs branch.")
 @json_option
 @click.pass_context
 def verify(ctx: click.Context, cert: str | None, check_all: bool, artifact: str | None,
-           as_json: bool) -> None:
+           alias: str | None, as_json: bool) -> None:
     """Verify CERT (id or tag name) offline: signature with git verify-tag and a trusted
     signer, then the tag, the certified commit, every number, the recomputed gate and
     quarantines. Exit 0 only if valid and the decision allows delivery (not FAIL)."""
     from contexta_git.release import verify as v
     from contexta_git.cli.cert_render import artifact_lines, verification_lines
 
-    if sum(map(bool, (cert, check_all, artifact))) != 1:
-        raise click.UsageError("give exactly one of CERT, --all or --artifact")
+    if sum(map(bool, (cert, check_all, artifact, alias))) != 1:
+        raise click.UsageError("give exactly one of CERT, --all, --artifact or --alias")
     runs = runs_of(ctx)
+    if alias:
+        from contexta_git.cli.cert_render import alias_lines
+        from contexta_git.release.verify_alias import verify_alias
+
+        checked = verify_alias(runs, alias)
+        echo_json(checked.to_dict()) if as_json else alias_lines(checked)
+        ctx.exit(0 if checked.ok else 1)
     if artifact:
         found = v.verify_artifact(runs, artifact)
         echo_json(found.__dict__) if as_json else artifact_lines(found)

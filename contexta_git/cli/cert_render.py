@@ -11,6 +11,7 @@ from rich.table import Table
 from contexta_git.release.gate import GateResult
 from contexta_git.release.formats import bound_text, num
 from contexta_git.release.verify import ArtifactCheck, Verification
+from contexta_git.release.verify_alias import AliasVerification
 from contexta_git.cli.render import console, fmt
 from contexta_git.cli.text import echo, styled
 
@@ -51,6 +52,19 @@ def verification_lines(results: Sequence[Verification]) -> None:
                 out.print(f"  - {fmt(problem)}")
         for warning in r.warnings:
             out.print(styled("  ", ("warning", "yellow"), f": {warning}"))
+
+
+def alias_lines(found: AliasVerification) -> None:
+    out = console()
+    if found.ok:
+        out.print(styled(("VALID", "green"), f" {found.alias} -> {found.run}: tag {found.tag}, "
+                         f"signed by {found.signer}"))
+    else:
+        out.print(styled(("INVALID", "bold red"), f" {found.alias} -> {found.run}:"))
+        for problem in found.problems:
+            out.print(f"  - {fmt(problem)}")
+    for warning in found.warnings:
+        out.print(styled("  ", ("warning", "yellow"), f": {warning}"))
 
 
 def artifact_lines(found: ArtifactCheck) -> None:

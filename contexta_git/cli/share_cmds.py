@@ -16,7 +16,8 @@ from contexta_git.cli.text import echo
 @click.option("--no-retry", is_flag=True, help="Fail instead of pulling when the remote moved.")
 @click.pass_context
 def push(ctx: click.Context, remote: str, no_retry: bool) -> None:
-    """Push contexta/runs and every contexta/cert/* tag to REMOTE (default origin)."""
+    """Push contexta/runs and every contexta/cert/* and contexta/alias/* tag to REMOTE
+    (default origin)."""
     from contexta_git.cli.progress import progress
     from contexta_git.share.sync import push as do_push
 

@@ -18,6 +18,7 @@ BRANCH = "refs/heads/contexta/runs"
 #: branch written by format 1 is read as it is, and its first series write says 2
 FORMAT = "contexta-git/2"
 CERT_TAG_PREFIX = "refs/tags/contexta/cert/"
+ALIAS_TAG_PREFIX = "refs/tags/contexta/alias/"  # + <project>/<alias>/<move id>
 
 _PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -57,6 +58,14 @@ def check_run(name: object) -> str:
 
 def check_certificate(name: object) -> str:
     return _check("certificate", name, _RUN, MAX_NAME)
+
+
+def check_alias(name: object) -> str:
+    return _check("alias", name, _RUN, MAX_NAME)
+
+
+def check_deployment(name: object) -> str:
+    return _check("deployment", name, _RUN, MAX_NAME)
 
 
 def check_stage(name: object) -> str:

@@ -3,9 +3,11 @@
 The plain-git equivalents (see the README):
 
     git push REMOTE refs/heads/contexta/runs:refs/heads/contexta/runs \
-                    'refs/tags/contexta/cert/*:refs/tags/contexta/cert/*'
+                    'refs/tags/contexta/cert/*:refs/tags/contexta/cert/*' \
+                    'refs/tags/contexta/alias/*:refs/tags/contexta/alias/*'
     git fetch --no-tags REMOTE +refs/heads/contexta/runs:refs/remotes/REMOTE/contexta/runs \
-                    'refs/tags/contexta/cert/*:refs/tags/contexta/cert/*'
+                    'refs/tags/contexta/cert/*:refs/tags/contexta/cert/*' \
+                    'refs/tags/contexta/alias/*:refs/tags/contexta/alias/*'
 
 then a merge of ``refs/remotes/REMOTE/contexta/runs`` into ``contexta/runs`` that git cannot
 do without a checkout; ``pull`` does it in the object store (see merge.py for the rules).
@@ -23,12 +25,13 @@ from contexta_git.core.schema import RunProblem
 from contexta_git.errors import ContextaError
 from contexta_git.git.repo import GitStore, View, git
 from contexta_git.store.merge import Resolution, resolve, run_folder, run_ref
-from contexta_git.core.names import BRANCH, CERT_TAG_PREFIX
-from contexta_git.store import quarantines
+from contexta_git.core.names import ALIAS_TAG_PREFIX, BRANCH, CERT_TAG_PREFIX
+from contexta_git.store import ledgers, quarantines
 from contexta_git.store.runs import Runs, problem
 
 RUNS_REFSPEC = f"{BRANCH}:{BRANCH}"
 TAGS_REFSPEC = f"{CERT_TAG_PREFIX}*:{CERT_TAG_PREFIX}*"
+ALIAS_REFSPEC = f"{ALIAS_TAG_PREFIX}*:{ALIAS_TAG_PREFIX}*"  # the signed tags of alias moves
 PUSH_ATTEMPTS = 3
 
 
@@ -97,10 +100,10 @@ def pull(runs: Runs, remote: str = "origin", *,
     report(0, 2, f"fetching from {remote}")
     ref = tracking_ref(remote)
     known_tags = _cert_tags(store)
-    fetched = git(["fetch", "--no-tags", remote, f"+{BRANCH}:{ref}", TAGS_REFSPEC],
+    fetched = git(["fetch", "--no-tags", remote, f"+{BRANCH}:{ref}", TAGS_REFSPEC, ALIAS_REFSPEC],
                   cwd=_cwd(store))
     if fetched.returncode != 0 and b"couldn't find remote ref" in fetched.stderr:
-        tags = git(["fetch", "--no-tags", remote, TAGS_REFSPEC], cwd=_cwd(store))
+        tags = git(["fetch", "--no-tags", remote, TAGS_REFSPEC, ALIAS_REFSPEC], cwd=_cwd(store))
         _fail_unless_ok(tags, "fetch", remote)
         return PullResult(remote, "no-remote-runs", store.tip(),
                           tags=tuple(sorted(_cert_tags(store) - known_tags)),
@@ -151,8 +154,8 @@ def push(runs: Runs, remote: str = "origin", *, retry: bool = True,
     pulled: list[PullResult] = []
     for attempt in range(PUSH_ATTEMPTS):
         report(attempt, None, f"pushing to {remote}" + (f" (try {attempt + 1})" if attempt else ""))
-        pushed = git(["push", "--porcelain", "--no-verify", remote, RUNS_REFSPEC, TAGS_REFSPEC],
-                     cwd=_cwd(store))
+        pushed = git(["push", "--porcelain", "--no-verify", remote, RUNS_REFSPEC, TAGS_REFSPEC,
+                      ALIAS_REFSPEC], cwd=_cwd(store))
         lines = pushed.stdout.decode(errors="replace").splitlines()
         runs_line = next((ln for ln in lines if f"\t{RUNS_REFSPEC}\t" in ln), "")
         if runs_line.startswith("!") and "rejected" in runs_line:
@@ -227,9 +230,10 @@ def _brings_unreadable(store: GitStore, old: str | None, theirs: str) -> bool:
     view = store.view(theirs)
     changed = store.changed_paths(old, theirs)
     folders = {f for f in map(run_folder, changed) if f}
-    ledgers = [p for p in changed if quarantines.is_ledger(p)]
+    found = [p for p in changed if quarantines.is_ledger(p)]
     return (any(view.names(f) and problem(view, f) for f in folders)
-            or any(quarantines.ledger_problem(p, view.read(p)) for p in ledgers))
+            or any(quarantines.ledger_problem(p, view.read(p)) for p in found)
+            or any(ledgers.unreadable(view, p) for p in changed if ledgers.table_of(p)))
 
 
 def _describe(remote: str, result: Resolution) -> str:

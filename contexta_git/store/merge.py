@@ -15,6 +15,9 @@ Rules, per path changed since the merge base:
   different terminal ones: the side that ended later), ``ended_at`` the later time,
   anything else ours;
 - quarantine ledgers (``projects/<p>/quarantines/<run>.toml``): the union by record id;
+- alias and deployment ledgers (store/ledgers.py): the union by entry id; an alias moved
+  on both sides is named in the notes with both targets and the one it now names; a
+  ledger that cannot be read on their side is not merged, and the notes say so;
 - ``project.toml``, ``FORMAT``, certificates, environment and lockfile: ours;
 - a run deleted (``rm``) on one side and changed on the other is kept whole, with the
   changes, and reported in the notes; one deleted on theirs and unchanged on ours is
@@ -44,7 +47,7 @@ from contexta_git.core.names import MAX_NAME, RunId
 from contexta_git.core.schema import RunProblem
 from contexta_git.git.repo import View
 from contexta_git.errors import CorruptRun
-from contexta_git.store import quarantines, series
+from contexta_git.store import ledgers, quarantines, series
 from contexta_git.store.runs import problem
 
 RUNNING = "running"
@@ -208,6 +211,12 @@ def _resolve_path(path: str, base: View, ours: View, theirs: View, both: bool,
     if quarantines.is_ledger(path) and (bad := quarantines.ledger_problem(path, other)):
         out.refused.append(RunProblem.of(bad))  # theirs cannot be read: ours stays
         return
+    if ledgers.table_of(path) and other is not None:
+        try:
+            ledgers.entries(other, path)
+        except ledgers.CorruptLedger as exc:
+            out.notes.append(f"not merged: {exc} (on the other side)")
+            return
     if not both:
         out.changes[path] = other
         return
@@ -215,6 +224,13 @@ def _resolve_path(path: str, base: View, ours: View, theirs: View, both: bool,
         out.changes[path] = mine if other is None else other
         return
     merged = merge_file(path, base.read(path), mine, other)
+    if ledgers.table_of(path):
+        try:
+            note = ledgers.concurrent_note(path, base.read(path), mine, other)
+        except ledgers.CorruptLedger as exc:  # ours cannot be read: the union kept theirs too
+            note = f"{exc} (on this side)"
+        if note:
+            out.notes.append(note)
     if merged is None:
         out.notes.append(f"{path}: changed on both sides; kept this side's version")
     elif merged != mine:
@@ -226,6 +242,8 @@ def merge_file(path: str, base: bytes | None, ours: bytes, theirs: bytes) -> byt
     filename = path.rsplit("/", 1)[-1]
     if quarantines.is_ledger(path):
         return records.merge_append(ours, theirs, quarantines.TABLE)
+    if table := ledgers.table_of(path):
+        return records.merge_append(ours, theirs, table)
     if run_folder(path) is not None:
         if filename in records.APPEND:
             return records.merge_append(ours, theirs, records.APPEND[filename])

@@ -98,8 +98,15 @@ def test_every_json_output_is_strict(repo: Path, world: dict[str, str]) -> None:
         "report": [("report", "a", "--format", "json"), ("report", "c", "--format", "json")],
         "certify": [("certify", "a", "--policy", policy, "--client", "C", "--model", "M",
                      "--id", "cert-a", "--no-sign", "--json")],
+        "alias set": [("alias", "set", "p@champion", "a", "--reason", "r", "--json")],
+        "alias resolve": [("alias", "resolve", "p@champion", "--json")],
+        "alias history": [("alias", "history", "p@champion", "--json"),
+                          ("alias", "history", "p@champion", "--at", "2001-01-01", "--json")],
+        "deploy": [("deploy", "a", "--env", "prod", "--reason", "r", "--json")],
+        "deployments": [("deployments", "--json")],
         "verify": [("verify", "cert-a", "--json"), ("verify", "--all", "--json"),
-                   ("verify", "--artifact", world["model"], "--json")],
+                   ("verify", "--artifact", world["model"], "--json"),
+                   ("verify", "--alias", "p@champion", "--json")],
         "hooks status": [("hooks", "status", "--json")],
     }
     outputs: dict[str, list[Any]] = {}
