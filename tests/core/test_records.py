@@ -10,13 +10,14 @@ from hypothesis import strategies as st
 
 from contexta_git.record import inputs
 from contexta_git.core import records
+from contexta_git.core.redact import redact_text
 from contexta_git.errors import ContextaError
 from contexta_git.analysis.listing import MetricCondition, parse_time
 
 keys = st.from_regex(r"[a-z][a-z0-9_.]{0,30}", fullmatch=True)
 values = st.one_of(st.integers(-(2**62), 2**62),
                    st.floats(allow_nan=False, allow_infinity=False))
-texts = st.text(max_size=80)
+texts = st.text(max_size=80).filter(lambda s: redact_text(s) == s)  # secrets: test_redact
 entries = st.fixed_dictionaries(
     {"key": keys, "value": values},
     optional={"stage": keys, "step": st.integers(0, 10**6), "message": texts,
