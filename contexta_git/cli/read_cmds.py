@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -77,19 +78,23 @@ def runs(ctx: click.Context, project: str | None, status: str | None,
         filtered = any((status, started_between, event, metric, where, only_quarantined))
         echo("No runs match these filters." if filtered else "No runs recorded yet.")
         return
-    table_out.write(rows, chosen, _shown if fmt in ("table", "md") else table.value, fmt)
+    table_out.write(rows, chosen, _shown if fmt in ("table", "md") else table.getter, fmt)
 
 
-def _shown(row: Any, column: str) -> Any:
-    """A cell as people read it: dates to the second, the quarantine marker by the status."""
+def _shown(column: str) -> Callable[[Any], Any]:
+    """What reads a cell as people read it: dates to the second, the quarantine marker by
+    the status."""
     from contexta_git.analysis import table
 
-    value = table.value(row, column)
-    if column in table.DATES and isinstance(value, str):
-        return value[:19].replace("T", " ")
-    if column == "status" and row.quarantined:
-        return f"{value} [quarantined]"
-    return value
+    read = table.getter(column)
+    if column in table.DATES:
+        def date(row: Any) -> Any:
+            value = read(row)
+            return value[:19].replace("T", " ") if isinstance(value, str) else value
+        return date
+    if column == "status":
+        return lambda row: f"{read(row)} [quarantined]" if row.quarantined else read(row)
+    return read
 
 
 @cli.command()

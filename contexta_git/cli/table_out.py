@@ -22,6 +22,8 @@ FORMATS = ("table", "csv", "tsv", "md", "json")
 
 def cell(value: Any) -> str:
     """A value as the table and CSV show it: floats in short form, dates as written."""
+    if type(value) is float:  # the common case first: millions of cells
+        return f"{value:.6g}" if math.isfinite(value) else str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -35,18 +37,25 @@ def cell(value: Any) -> str:
     return plain(value)
 
 
-def write(rows: Iterable[Any], columns: Sequence[str], value: Callable[[Any, str], Any],
+Getter = Callable[[str], Callable[[Any], Any]]  # a column -> what reads it from a row
+
+
+def write(rows: Iterable[Any], columns: Sequence[str], getter: Getter,
           fmt: str, out: TextIO | None = None, interactive: bool | None = None) -> int:
-    """Write ``rows`` as ``fmt``; returns how many rows were written."""
+    """Write ``rows`` as ``fmt`` (``getter(column)`` reads a column's value from a row);
+    returns how many rows were written."""
     out = out or sys.stdout
+    readers = [getter(c) for c in columns]
+
     if fmt == "json":
-        return _json(rows, columns, value, out)
+        return write_records(({c: read(row) for c, read in zip(columns, readers, strict=True)}
+                              for row in rows), out)
     if fmt in ("csv", "tsv"):
         writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
         writer.writerow(columns)
         count = 0
         for row in rows:
-            writer.writerow([_inert(value(row, c)) for c in columns])
+            writer.writerow([_inert(read(row)) for read in readers])
             count += 1
         return count
     if fmt == "md":
@@ -54,13 +63,13 @@ def write(rows: Iterable[Any], columns: Sequence[str], value: Callable[[Any, str
         out.write("|" + "---|" * len(columns) + "\n")
         count = 0
         for row in rows:
-            out.write("| " + " | ".join(_md(cell(value(row, c))) for c in columns) + " |\n")
+            out.write("| " + " | ".join(_md(cell(read(row))) for read in readers) + " |\n")
             count += 1
         return count
     interactive = out.isatty() if interactive is None else interactive
     if interactive:
-        return _rich(list(rows), columns, value)
-    return _aligned(rows, columns, value, out)
+        return _rich(list(rows), columns, readers)
+    return _aligned(rows, columns, readers, out)
 
 
 def _inert(value: Any) -> str:
@@ -74,11 +83,6 @@ def _inert(value: Any) -> str:
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _json(rows: Iterable[Any], columns: Sequence[str], value: Callable[[Any, str], Any],
-          out: TextIO) -> int:
-    return write_records(({c: value(row, c) for c in columns} for row in rows), out)
 
 
 def write_records(records: Iterable[Any], out: TextIO | None = None) -> int:
@@ -98,7 +102,7 @@ def write_records(records: Iterable[Any], out: TextIO | None = None) -> int:
     return count
 
 
-def _aligned(rows: Iterable[Any], columns: Sequence[str], value: Callable[[Any, str], Any],
+def _aligned(rows: Iterable[Any], columns: Sequence[str], readers: Sequence[Callable[[Any], Any]],
              out: TextIO, chunk: int = 2000) -> int:
     """Plain text in aligned columns, a chunk of rows at a time (widths per chunk, so the
     first rows appear at once and memory stays flat)."""
@@ -107,16 +111,16 @@ def _aligned(rows: Iterable[Any], columns: Sequence[str], value: Callable[[Any, 
     header = list(columns)
 
     def flush() -> None:
-        widths = [max(len(h), *(len(r[i]) for r in batch)) for i, h in enumerate(header)]
+        widths = [max(len(h), max(map(len, values)))
+                  for h, values in zip(header, zip(*batch, strict=True), strict=True)]
+        line = "  ".join(f"{{:<{w}}}" for w in widths).format  # one call a row
         if count <= len(batch):
-            out.write("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()
-                      + "\n")
-        out.write("".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
-                          + "\n" for r in batch))
+            out.write(line(*header).rstrip() + "\n")
+        out.write("".join(line(*r).rstrip() + "\n" for r in batch))
         batch.clear()
 
     for row in rows:
-        batch.append([cell(value(row, c)) for c in columns])
+        batch.append([cell(read(row)) for read in readers])
         count += 1
         if len(batch) >= chunk:
             flush()
@@ -125,7 +129,7 @@ def _aligned(rows: Iterable[Any], columns: Sequence[str], value: Callable[[Any, 
     return count
 
 
-def _rich(rows: list[Any], columns: Sequence[str], value: Callable[[Any, str], Any]) -> int:
+def _rich(rows: list[Any], columns: Sequence[str], readers: Sequence[Callable[[Any], Any]]) -> int:
     from rich.table import Table
 
     from contexta_git.cli.render import console
@@ -133,7 +137,7 @@ def _rich(rows: list[Any], columns: Sequence[str], value: Callable[[Any, str], A
     out = console()
     table = Table(*columns, box=None, pad_edge=False)
     for row in rows:
-        table.add_row(*(cell(value(row, c)) for c in columns))
+        table.add_row(*(cell(read(row)) for read in readers))
     if len(rows) > (out.size.height or 40) - 3:
         with out.pager(styles=True):
             out.print(table)
