@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from contexta_git.compat import interpret as ip
+from contexta_git.compat.capture import DeploymentScope, RunScope, Session
 from contexta_git.compat.snapshot import (
     BatchRecord, DeploymentRecord, ProvenanceView, SampleRecord,
 )
@@ -52,6 +53,7 @@ class Contexta:
         self.runs = Runs(GitStore.init(self.config.workspace.root_path))
         self.metadata_store = MetadataStore(self.runs)
         self.record_store = RecordStore(self.runs)
+        self.session = Session(self.runs, self.project, self.metadata_store.deployments)
 
     @classmethod
     def open(cls, config: UnifiedConfig | Mapping[str, Any] | None = None, **options: Any) -> Contexta:
@@ -73,6 +75,48 @@ class Contexta:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- capture (compat/capture.py): through the same recorder as start_run ---------------
+    def run(self, name: str, *, run_id: str | None = None, tags: Mapping[str, Any] | None = None,
+            metadata: Mapping[str, Any] | None = None, code_revision: str | None = None,
+            config_snapshot: Mapping[str, Any] | None = None,
+            dataset_ref: str | None = None) -> RunScope:
+        return self.session.start_run(name, run_id=run_id, tags=tags, metadata=metadata,
+                                      code_revision=code_revision,
+                                      config_snapshot=config_snapshot, dataset_ref=dataset_ref)
+
+    def current_run(self) -> RunScope | None:
+        return self.session.current
+
+    def current_stage(self) -> str | None:
+        return self.session.current.stage_name if self.session.current else None
+
+    def metric(self, key: str, value: Any, *, unit: str | None = None,
+               aggregation_scope: str = "step", step: int | None = None,
+               tags: Mapping[str, str] | None = None, summary_basis: str | None = None) -> None:
+        """A metric of the open run (and stage); ContextaError when no run is open."""
+        self.session.open_run().metric(key, value, unit=unit, step=step,
+                                       aggregation_scope=aggregation_scope)
+
+    def event(self, key: str, *, message: str = "", level: str = "info",
+              attributes: Mapping[str, Any] | None = None,
+              tags: Mapping[str, str] | None = None) -> None:
+        self.session.open_run().event(key, message=message, level=level, attributes=attributes)
+
+    def register_artifact(self, artifact_kind: str, path: str | os.PathLike[str], *,
+                          artifact_ref: str | None = None,
+                          attributes: Mapping[str, Any] | None = None,
+                          compute_hash: bool = True, allow_missing: bool = False) -> dict[str, Any]:
+        return self.session.open_run().register_artifact(
+            artifact_kind, path, artifact_ref=artifact_ref, attributes=attributes)
+
+    def deployment(self, name: str, *, deployment_ref: str | None = None,
+                   run_ref: str | None = None, artifact_ref: str | None = None,
+                   environment_snapshot_ref: str | None = None,
+                   metadata: Mapping[str, Any] | None = None) -> DeploymentScope:
+        """A deployment of ``run_ref`` (default: the open run), recorded as its block ends."""
+        return self.session.deployment(name, run_ref=run_ref, artifact_ref=artifact_ref,
+                                       environment_snapshot_ref=environment_snapshot_ref)
 
     # -- listings ---------------------------------------------------------------------------
     def list_projects(self) -> tuple[str, ...]:

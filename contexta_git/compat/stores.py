@@ -235,8 +235,9 @@ class DeploymentStore(_Writer):
                 raise InvalidValue(f"deployment {name!r} needs started_at")
             previous = ledgers.current(history)
             shown = {**entry, "previous": previous.get("run") if previous else None}
-            return {path: records.append(view.read(path), ledgers.TABLES["deployments"],
-                                         [records.clean(shown)], {e["id"] for e in history})}
+            data = records.append(view.read(path), ledgers.TABLES["deployments"],
+                                  [records.clean(shown)], {e["id"] for e in history})
+            return {} if data is None else {path: data}  # None: already recorded (not a removal)
 
         self.runs.store.commit(build, f"put deployment {name} of {project}",
                                {"Contexta-Deployment": name})
