@@ -541,6 +541,25 @@ def load_rules(data: Any) -> list[AlertRule]:
     return out
 
 
+def load_rules_file(path: str) -> list[AlertRule]:
+    """The alert rules of a TOML file (``load_rules``); InvalidValue names the file."""
+    import tomllib
+    from pathlib import Path
+
+    from contexta_git.core.files import NotUtf8, read_utf8
+
+    try:
+        doc = tomllib.loads(read_utf8(Path(path)))
+    except (OSError, NotUtf8) as exc:
+        raise InvalidValue(f"cannot read alert rules {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidValue(f"alert rules {path} are not valid TOML: {exc}") from None
+    try:
+        return load_rules(doc)
+    except InvalidValue as exc:
+        raise InvalidValue(f"{path}: {exc}") from None
+
+
 # -- reports ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReportSection(_Dict):

@@ -35,6 +35,7 @@ from contexta_git.core.redact import redact, redact_value
 from contexta_git.core.time import normalize
 from contexta_git.errors import ContextaError, InvalidName, InvalidValue
 from contexta_git.git.repo import View
+from contexta_git.release import moves
 from contexta_git.store import ledgers
 from contexta_git.store.runs import RunChange, Runs
 
@@ -225,6 +226,10 @@ class DeploymentStore(_Writer):
             "order_index": deployment.order_index, "artifact": deployment.artifact_ref,
             "environment_snapshot": deployment.environment_snapshot_ref,
             "reason": "recorded through the upstream Contexta API"})
+        try:
+            entry["who"] = moves.who(self.runs.store)[0]
+        except ContextaError:  # no git identity: the entry says so by leaving who out
+            pass
         path = ledgers.deployment_path(project, name)
 
         def build(view: View) -> dict[str, bytes | None]:
