@@ -228,8 +228,9 @@ class Contexta:
         Upstream's keywords: ``tags`` (every key must match), ``time_range``
         (``(started_after, started_before)`` or an object with those attributes, compared
         as times, not strings), ``sort_by`` (started_at, ended_at, name, or a metric
-        reference), ``sort_desc`` (default: False, whatever else is given), ``offset`` and
-        ``limit``. Other keywords are contexta-git's (``event``, ``metric``, ``quarantined``)."""
+        reference), ``sort_desc`` (default: ascending for times and names, descending for a
+        metric, whatever filters are given), ``offset`` and ``limit``. Other keywords are
+        contexta-git's (``event``, ``metric``, ``quarantined``)."""
         from contexta_git.analysis.listing import list_runs
         from contexta_git.core.time import sort_key
 
