@@ -29,10 +29,28 @@ class MetricDelta:
     left: float | None
     right: float | None
     delta: float | None
+    stage_name: str | None = None  # None: recorded outside any stage
 
     @property
     def changed(self) -> bool:
         return self.left != self.right
+
+    # upstream Contexta's names for the same values
+    @property
+    def left_value(self) -> float | None:
+        return self.left
+
+    @property
+    def right_value(self) -> float | None:
+        return self.right
+
+    @property
+    def change_ratio(self) -> float | None:
+        """The relative change, (right - left) / |left|: -0.044 for a 4.4 % drop (upstream
+        returns right / left, 0.956, which reads as a gain); None when left is 0 or absent."""
+        if self.delta is None or not self.left:
+            return None
+        return self.delta / abs(self.left)
 
 
 @dataclass(frozen=True)
@@ -138,10 +156,12 @@ def stage_metrics(run: RunData) -> dict[str, dict[str, float]]:
     return out
 
 
-def _deltas(a: dict[str, float], b: dict[str, float]) -> tuple[MetricDelta, ...]:
+def _deltas(a: dict[str, float], b: dict[str, float],
+            stage: str | None = None) -> tuple[MetricDelta, ...]:
     keys = list(a) + [k for k in b if k not in a]
     return tuple(MetricDelta(k, a.get(k), b.get(k),
-                             round(b[k] - a[k], 12) if k in a and k in b else None)
+                             round(b[k] - a[k], 12) if k in a and k in b else None,
+                             None if stage == RUN_LEVEL else stage)
                  for k in keys)
 
 
@@ -157,7 +177,7 @@ def _datasets(run: RunData) -> dict[str, Any]:
 
 def diff_runs(left: RunData, right: RunData) -> RunComparison:
     a, b = stage_metrics(left), stage_metrics(right)
-    stages = tuple(StageComparison(name, _deltas(a.get(name, {}), b.get(name, {})))
+    stages = tuple(StageComparison(name, _deltas(a.get(name, {}), b.get(name, {}), name))
                    for name in _stage_order(left, right))
     return RunComparison(
         left.ref, right.ref, stages,

@@ -56,7 +56,7 @@ def deployments(ctx: click.Context, project: str | None, as_json: bool) -> None:
     for d in found:
         cert = f" cert {d['certificate']}" if d.get("certificate") else ""
         echo(f"{d['at']}  {d['project']}/{d['name']} ({d['env']})  {d['run']}{cert}  "
-             f"by {d['who']}: {d['reason']}")
+             f"by {d.get('who', 'unknown')}: {d['reason']}")
 
 
 @cli.group()

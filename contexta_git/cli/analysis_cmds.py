@@ -87,13 +87,19 @@ def report(ctx: click.Context, runs: tuple[str, ...], project: str | None, fmt: 
            policy: str | None, output: str | None) -> None:
     """A report of RUNS: summary, params, metrics by stage, datasets, environment, events,
     source and reproducibility; as html also the curves of every step series (runs
-    overlaid), the environment diff, the audit and the certificates, verified."""
+    overlaid), the environment diff, the audit and the certificates, verified. Several
+    runs as md or json: upstream's multi-run report (a metric table, best run per row)."""
     from contexta_git.errors import InvalidValue
 
-    if fmt != "html" and (len(runs) > 1 or policy):
-        raise InvalidValue(f"--format {fmt} reports one run without a policy; "
-                           "use --format html for several runs or --policy")
-    if fmt == "html":
+    if fmt != "html" and policy:
+        raise InvalidValue(f"--format {fmt} reports without a policy; use --format html "
+                           "with --policy")
+    if fmt != "html" and len(runs) > 1:
+        from contexta_git.compat.interpret import build_multi_run_report
+
+        doc = build_multi_run_report(runs_of(ctx), runs, project)
+        text = doc.to_json() + "\n" if fmt == "json" else doc.to_markdown()
+    elif fmt == "html":
         from contexta_git.release.policy import load_policy
         from contexta_git.web.report import html_report
 

@@ -34,7 +34,14 @@ LOCK = "pylock.toml"
 SERIES = "series.toml"  # the summary of every step series; points are in series/ chunks
 #: append-only files and the name of their array of tables
 APPEND = {"metrics.toml": "metrics", "events.toml": "events",
-          "datasets.toml": "datasets", "artifacts.toml": "artifacts"}
+          "datasets.toml": "datasets", "artifacts.toml": "artifacts",
+          # upstream Contexta's record kinds (compat/contexta.py): batches and samples of a
+          # stage, degraded records, lineage relations and their provenance assertions
+          "batches.toml": "batches", "samples.toml": "samples", "degraded.toml": "degraded",
+          "relations.toml": "relations", "provenance.toml": "provenance", "spans.toml": "spans"}
+#: the upstream kinds: read back as plain tables (RunData.tables), not dataclasses
+TABLES = ("batches.toml", "samples.toml", "degraded.toml", "relations.toml", "provenance.toml",
+          "spans.toml")
 QUARANTINE_EVENT = "contexta.quarantine"
 RELEASE_EVENT = "contexta.release"  # appended by ``quarantine --undo``: cancels earlier quarantines
 
@@ -163,6 +170,8 @@ class Metric:
     stage: str | None = None
     step: int | None = None
     observed_at: str | None = None
+    batch: str | None = None  # the batch (``<stage>.<batch>``) or sample it was observed in
+    sample: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +183,8 @@ class Event:
     attributes: dict[str, Any] = field(default_factory=dict)
     observed_at: str | None = None
     stage: str | None = None
+    batch: str | None = None
+    sample: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +219,9 @@ class Artifact:
     kind: str | None = None
     sha256: str | None = None
     size: int | None = None
+    stage: str | None = None
+    created_at: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 def _build(cls: type, rows: Iterable[Mapping[str, Any]]) -> tuple[Any, ...]:
@@ -237,6 +251,12 @@ class RunData:
     lockfile: bytes | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     series: tuple[SeriesSummary, ...] = ()  # what series.toml summarises (points: chunks)
+    #: upstream's record kinds, one list of rows per file of TABLES ("batches.toml": [...])
+    tables: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+
+    def rows(self, filename: str) -> tuple[dict[str, Any], ...]:
+        """The rows of one of TABLES: ``run.rows("degraded.toml")``."""
+        return self.tables.get(filename, ())
 
     @property
     def run_id(self) -> str:
@@ -324,4 +344,5 @@ class RunData:
             lockfile=files.get(LOCK),
             extra={k: v for k, v in head.items() if k not in known},
             series=tuple(SeriesSummary.from_record(row) for row in docs[SERIES]),
+            tables={name: tuple(copy.deepcopy(docs[name])) for name in TABLES if docs[name]},
         )

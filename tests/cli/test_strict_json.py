@@ -84,6 +84,8 @@ def world(repo: Path, tmp_path: Path) -> dict[str, str]:
 
 def test_every_json_output_is_strict(repo: Path, world: dict[str, str]) -> None:
     policy = world["policy"]
+    rules = str(Path(policy).with_name("rules.toml"))
+    Path(rules).write_text('[[rules]]\nmetric_key = "acc"\noperator = "lt"\nthreshold = 0.6\n')
     calls: dict[str, list[tuple[str, ...]]] = {
         "runs": [("runs", "--json"), ("runs", "--json", "--sort", "acc"),
                  ("runs", "--format", "json", "--include-quarantined")],
@@ -108,6 +110,10 @@ def test_every_json_output_is_strict(repo: Path, world: dict[str, str]) -> None:
                    ("verify", "--artifact", world["model"], "--json"),
                    ("verify", "--alias", "p@champion", "--json")],
         "hooks status": [("hooks", "status", "--json")],
+        "diagnose": [("diagnose", "c", "--json")],
+        "lineage": [("lineage", "a", "--json")],
+        "trend": [("trend", "acc", "-p", "p", "--json")],
+        "alerts": [("alerts", "c", "--rules", rules, "--json")],
     }
     outputs: dict[str, list[Any]] = {}
     for command, runs in calls.items():

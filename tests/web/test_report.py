@@ -158,17 +158,21 @@ def test_a_million_points_embed_under_one_megabyte(repo: Path, tmp_path: Path) -
     assert elapsed < 20  # the budget (2 s) is measured by benchmarks/charts.py, not here
 
 
-def test_markdown_and_json_take_one_run_and_no_policy(reported: Path, tmp_path: Path) -> None:
+def test_markdown_and_json_take_no_policy_and_several_runs_are_a_multi_run_report(
+        reported: Path, tmp_path: Path) -> None:
     target = tmp_path / "r.md"
     policy = tmp_path / "p.toml"
     policy.write_text(POLICY)
-    for args in (["base", "wide"], ["base", "--policy", str(policy)],
-                 ["base", "wide", "--format", "json"]):
+    for args in (["base", "--policy", str(policy)], ["base", "wide", "--policy", str(policy)]):
         code, out, err = invoke(reported, *args, "-o", str(target))
         assert code == 2 and out == "" and not target.exists()
         assert err.startswith("Error: --format ") and "use --format html" in err
     code, out, _ = invoke(reported, "base")
     assert code == 0 and out.startswith("# Run report: run:p.base")
+    code, out, _ = invoke(reported, "base", "wide")
+    assert code == 0 and out.startswith("# Multi Run Report: 2 runs")
+    code, out, _ = invoke(reported, "base", "wide", "--format", "json")
+    assert code == 0 and json.loads(out)["sections"][1]["body"] == ["run:p.base", "run:p.wide"]
 
 
 def test_unknown_run_or_bad_policy_writes_nothing(reported: Path, tmp_path: Path) -> None:
