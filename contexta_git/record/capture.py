@@ -130,6 +130,9 @@ def _collect(found: Any) -> tuple[Installed, ...]:
     return tuple(sorted(seen.values(), key=lambda d: d.name))
 
 
+canonical = canonicalize_name
+
+
 def installed_versions() -> dict[str, str]:
     return {d.name: d.version for d in _distributions()}
 

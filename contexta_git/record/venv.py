@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,12 @@ class Installed:
     installed: tuple[str, ...]
     skipped: dict[str, str]  # package -> why it was not installed
     problem: str | None = None  # why the installer failed (None: it succeeded)
+
+
+def site_of(python: Path) -> str:
+    """The site-packages folder of the environment whose interpreter is ``python``."""
+    prefix = str(python.parent.parent)
+    return sysconfig.get_path("purelib", vars={"base": prefix, "platbase": prefix})
 
 
 def installer() -> str | None:
