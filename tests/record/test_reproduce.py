@@ -123,3 +123,29 @@ def test_a_folder_in_use_is_refused_and_nothing_is_written(repo: Path, tmp_path:
     assert result.output.strip().splitlines()[-1] == f"Error: {busy} exists and is not an empty folder"
     assert sorted(p.name for p in busy.iterdir()) == ["x"]
     assert git(repo, "worktree", "list").stdout.count("\n") == 1
+
+
+def test_a_patch_over_the_cap_is_not_kept_and_reproduce_says_so(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kept, "PATCH_CAP", 64)
+    (repo / "train.py").write_text("print('a much longer training script than before')\n" * 3)
+    runs = Runs.open(repo)
+    run_command(runs, "p", "big", [sys.executable, "-c", "pass"])
+    data = runs.get(RunId("p", "big"))
+    assert data.source["patch"] == "too-large" and data.source["patch_bytes"] > 64
+    assert runs.view().read(f"{RunId('p', 'big').path}/{kept.PATCH_FILE}") is None
+    done = reproduce(runs, "big", tmp_path / "again")
+    assert any("the uncommitted change (over the 64 byte cap) is missing" in g for g in done.gaps)
+
+
+def test_the_project_lock_files_are_kept(repo: Path) -> None:
+    (repo / "uv.lock").write_text("version = 1\n")
+    (repo / "requirements.txt").write_text("tinydep==1.0 --hash=sha256:" + "0" * 64 + "\n")
+    (repo / "requirements-dev.txt").write_text("pytest\n")  # no hashes: not a lock
+    runs = Runs.open(repo)
+    run_command(runs, "p", "locked", [sys.executable, "-c", "pass"])
+    folder = RunId("p", "locked").path
+    assert runs.view().read(f"{folder}/locks/uv.lock") == b"version = 1\n"
+    assert runs.view().read(f"{folder}/locks/requirements.txt").startswith(b"tinydep==1.0")
+    assert runs.view().read(f"{folder}/locks/requirements-dev.txt") is None
+    assert git(repo, "fsck", "--strict").returncode == 0

@@ -146,3 +146,36 @@ def test_attestation_needs_a_signature(repo: Path, tmp_path: Path) -> None:
     assert code == 2
     assert err.strip() == "Error: --attestation needs a signature: it cannot be used with --no-sign"
     assert git(repo, "tag", "-l").stdout == ""
+
+
+def test_an_openpgp_attestation_verifies_and_an_untrusted_key_is_refused(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.release.certs import EMAIL, gpg_home, gpg_import_public, stop_agent
+
+    signer = gpg_home(tmp_path / "gnupg-signer")
+    if signer is None:
+        pytest.skip("gpg cannot make a key here")
+    verifier = tmp_path / "gnupg-verifier"
+    verifier.mkdir(mode=0o700)
+    try:
+        monkeypatch.setenv("GNUPGHOME", str(signer))
+        git(repo, "config", "user.signingKey", EMAIL)
+        record(Runs.open(repo), "bank", "fraud", metrics=SEED_METRICS, stage="evaluate",
+               capture_environment=False)
+        code, _, err = invoke(repo, "certify", "fraud", "--policy",
+                              str(write(tmp_path, SEED_POLICY)), "--client", "c", "--model", "m",
+                              "--id", "pgp", "--attestation")
+        assert code == 0, err
+        exported = tmp_path / "pgp.json"
+        assert invoke(repo, "attestation", "pgp", "-o", str(exported))[0] == 0
+        sig = base64.b64decode(json.loads(exported.read_text())["signatures"][0]["sig"])
+        assert sig.startswith(b"-----BEGIN PGP SIGNATURE-----")
+        code, out, _ = invoke(repo, "verify", "--attestation", str(exported))
+        assert code == 0, out
+        gpg_import_public(verifier, signer)  # the same key, imported but not trusted
+        monkeypatch.setenv("GNUPGHOME", str(verifier))
+        code, out, _ = invoke(repo, "verify", "--attestation", str(exported))
+        assert code == 1 and "not trusted here" in out
+    finally:
+        stop_agent(signer)
+        stop_agent(verifier)
