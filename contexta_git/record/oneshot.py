@@ -108,8 +108,8 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
               capture_environment=python is None)
     if python is not None:
         run.use_environment(python, lockfile)
-    if metrics_file:  # what reproduce needs to read the same file again
-        run.remember_wrapping(metrics_file, stage)
+    if metrics_file or artifacts:  # what reproduce needs to read the same files again
+        run.remember_wrapping(metrics_file, stage, list(artifacts))
     for data in datasets:  # the data the command will read, fingerprinted before it runs
         run.dataset(data.name, version=data.version, path=data.path)
     with Interrupts() as signals:

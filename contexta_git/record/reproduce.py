@@ -135,20 +135,25 @@ def _environment(data: records.RunData, target: Path,
 def _run(runs: Runs, run_id: RunId, done: Reproduction) -> Reproduction:
     from dataclasses import replace
 
-    from contexta_git.record.oneshot import run_command
+    from contexta_git.record.oneshot import DataFile, run_command
 
     if done.command is None or done.code is None or done.python is None:
         raise ContextaError(f"cannot run {done.run} again: {'; '.join(done.gaps)}")
     name = _free_name(runs, run_id)
     here = ".".join(map(str, sys.version_info[:3]))
     lock = capture.lockfile_at([venv.site_of(done.python)], here)
-    how = runs.get(run_id).extra.get("wrapped") or {}
-    metrics = how.get("metrics_file") if isinstance(how, dict) else None
+    data = runs.get(run_id)
+    how = data.extra.get("wrapped")
+    how = how if isinstance(how, dict) else {}
+    metrics = how.get("metrics_file")
+    datasets = [DataFile(d.name, str(done.code / d.path), None if d.version is None
+                         else str(d.version)) for d in data.datasets if d.path]
     wrapped = run_command(Runs.open(done.code), run_id.project, name, shlex.split(done.command),
                           params=done.params, tags={"reproduces": done.run}, cwd=done.code,
                           python=done.python, lockfile=lock,
                           metrics_file=str(done.code / metrics) if metrics else None,
-                          stage=how.get("stage") if isinstance(how, dict) else None)
+                          stage=how.get("stage"), datasets=datasets,
+                          artifacts=[str(done.code / a) for a in how.get("artifacts") or []])
     return replace(done, new_run=wrapped.run.ref, exit_code=wrapped.exit_code)
 
 

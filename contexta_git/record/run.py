@@ -72,10 +72,12 @@ class Run:
             self._pending.lockfile = capture.lockfile(runs.store.common_dir / "contexta")
         self._last_flush = time.monotonic()
 
-    def remember_wrapping(self, metrics_file: str, stage: str | None) -> None:
-        """run.toml's ``[wrapped]``: the metrics file a wrapped command writes (reproduce
-        reads it again)."""
-        self._pending.header["wrapped"] = {"metrics_file": metrics_file, "stage": stage}
+    def remember_wrapping(self, metrics_file: str | None, stage: str | None,
+                          artifacts: list[str]) -> None:
+        """run.toml's ``[wrapped]``: the metrics file and artifacts a wrapped command
+        writes (reproduce reads them again)."""
+        self._pending.header["wrapped"] = {"metrics_file": metrics_file, "stage": stage,
+                                           "artifacts": artifacts}
 
     def use_environment(self, python: Path, lockfile: bytes | None) -> None:
         """Record another environment's packages and lockfile (the command runs there)."""

@@ -60,7 +60,7 @@ def statement(doc: dict[str, Any]) -> dict[str, Any]:
         "configuration": [
             {"name": "policy", "digest": {"sha256": policy_digest(doc)},
              "annotations": {"certificate": doc["id"]}},
-            {"name": "evidence", "uri": f"git+contexta/runs@{runs_commit}",
+            {"name": "evidence",
              "digest": {"gitCommit": runs_commit},
              "annotations": {"certificate": doc["id"], "run": doc["run"]["ref"],
                              "model": doc["model"], "client": doc["client"],

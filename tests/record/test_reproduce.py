@@ -41,7 +41,7 @@ def _recorded(repo: Path, published: Path, monkeypatch: pytest.MonkeyPatch) -> t
     runs = Runs.open(repo)
     done = run_command(runs, "p", "r", ["python", "train.py"], metrics_file="metrics.json",
                        datasets=[DataFile("train", "data.csv")], params={"seed": 1},
-                       cwd=repo, python=env, lockfile=lock)
+                       artifacts=["metrics.json"], cwd=repo, python=env, lockfile=lock)
     assert done.exit_code == 0 and done.run.latest_metrics()["acc"] == 0.75
     return runs, env
 
@@ -75,6 +75,10 @@ def test_reproduce_run_records_a_linked_run_and_diffs_it(repo: Path, published: 
     assert again.tags["reproduces"] == "run:p.r"
     assert again.latest_metrics() == runs.get(RunId("p", "r")).latest_metrics()
     assert again.packages == {"tinydep": "1.0"}
+    first = runs.get(RunId("p", "r"))
+    # the same dataset file and the same artifact bytes
+    assert [d.sha256 for d in again.datasets] == [d.sha256 for d in first.datasets]
+    assert [a.sha256 for a in again.artifacts] == [a.sha256 for a in first.artifacts] != [None]
     # the worktree is clean apart from the applied patch: the new run kept the same patch
     assert again.source["commit"] == runs.get(RunId("p", "r")).source["commit"]
     assert again.source["diff_sha256"] == runs.get(RunId("p", "r")).source["diff_sha256"]
