@@ -1,7 +1,9 @@
 """Could this run be reproduced from what was recorded? ``audit_reproducibility``.
 
 Five checks, each with a reason in one sentence: environment captured, lockfile
-complete, code commit recorded and clean, dataset fingerprinted, seed recorded.
+complete and installable (core/locks.py: every package an entry an installer can use,
+the others named), code commit recorded and clean or its patch kept, dataset
+fingerprinted, seed recorded.
 Status: ``reproducible`` when all pass, ``not_reproducible`` when no environment was
 recorded at all, ``partial`` otherwise.
 """
@@ -9,10 +11,10 @@ recorded at all, ``partial`` otherwise.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from contexta_git.core.locks import review
 from contexta_git.core.records import RunData
 from contexta_git.store.runs import Runs
 
@@ -67,28 +69,42 @@ def _environment(run: RunData) -> AuditCheck:
 def _lockfile(run: RunData) -> AuditCheck:
     if run.lockfile is None:
         return AuditCheck("lockfile", False, "no pylock.toml: package sources are unknown")
-    try:
-        locked = tomllib.loads(run.lockfile.decode()).get("packages", [])
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return AuditCheck("lockfile", False, "pylock.toml does not parse")
+    found = review(run.lockfile)
+    if found.error:
+        return AuditCheck("lockfile", False, found.error)
     from packaging.utils import canonicalize_name
 
-    names = {canonicalize_name(p.get("name", "")) for p in locked}
-    missing = sorted(n for n in (canonicalize_name(k) for k in run.packages) if n not in names)
+    missing = sorted(n for n in (canonicalize_name(k) for k in run.packages) if n not in found.names)
     if missing:
         return AuditCheck("lockfile", False, f"pylock.toml lacks {len(missing)} installed "
                           f"package(s): {', '.join(missing[:5])}")
-    return AuditCheck("lockfile", True, f"pylock.toml locks all {len(names)} packages")
+    total = len(found.names)
+    if found.not_installable:
+        names = sorted(found.not_installable)
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        return AuditCheck("lockfile", False, f"an installer can use {len(found.installable)} of "
+                          f"{total} packages; not {', '.join(names[:5])}{more} "
+                          f"({found.not_installable[names[0]]})")
+    where = f", {len(found.local)} from local paths" if found.local else ""
+    return AuditCheck("lockfile", True, f"an installer can use all {total} packages{where}")
 
 
 def _code(run: RunData) -> AuditCheck:
     commit = run.source.get("commit")
     if not commit:
         return AuditCheck("code", False, "no code commit recorded")
-    if run.source.get("dirty"):
-        return AuditCheck("code", False, f"code at {commit[:12]} had uncommitted changes "
-                          f"(diff sha256 {str(run.source.get('diff_sha256'))[:12]})")
-    return AuditCheck("code", True, f"code at commit {commit[:12]}, working tree clean")
+    if not run.source.get("dirty"):
+        return AuditCheck("code", True, f"code at commit {commit[:12]}, working tree clean")
+    state = run.source.get("patch")
+    binary = run.source.get("patch_binary") or []
+    if state == "stored" and not binary:
+        return AuditCheck("code", True, f"code at {commit[:12]} plus its uncommitted change "
+                          "(source.patch)")
+    why = {"redacted": "the kept patch had secrets replaced", "too-large": "the patch was "
+           "over the size cap and not kept", "stored": f"binary files not kept: "
+           f"{', '.join(map(str, binary[:3]))}"}.get(str(state), "the patch was not kept")
+    return AuditCheck("code", False, f"code at {commit[:12]} had uncommitted changes "
+                      f"(diff sha256 {str(run.source.get('diff_sha256'))[:12]}): {why}")
 
 
 def _data(run: RunData) -> AuditCheck:

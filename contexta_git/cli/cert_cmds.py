@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from contexta_git.cli.main import cli
@@ -52,13 +54,15 @@ def gate(ctx: click.Context, run: str, policy: str, baseline: str | None, projec
 @click.option("--id", "cert_id", help="Certificate id (default: <run>-<UTC date-time>).")
 @click.option("--allow-fail", is_flag=True, help="Certify even a failing gate (records FAIL).")
 @click.option("--no-sign", is_flag=True, help="Make an unsigned annotated tag (verify rejects it).")
+@click.option("--attestation", is_flag=True,
+              help="Also write a signed in-toto attestation (DSSE) beside the certificate.")
 @baseline_option
 @project_option
 @json_option
 @click.pass_context
 def certify(ctx: click.Context, run: str, policy: str, client: str, model: str,
-            cert_id: str | None, allow_fail: bool, no_sign: bool, baseline: str | None,
-            project: str | None, as_json: bool) -> None:
+            cert_id: str | None, allow_fail: bool, no_sign: bool, attestation: bool,
+            baseline: str | None, project: str | None, as_json: bool) -> None:
     """Gate RUN, then commit certificates/<id>/ and seal it with the signed tag
     contexta/cert/<id> (signed with your git signing configuration)."""
     from contexta_git.release.certify import certify as do_certify
@@ -66,7 +70,7 @@ def certify(ctx: click.Context, run: str, policy: str, client: str, model: str,
 
     done = do_certify(runs_of(ctx), run, load_policy(policy), client=client, model=model,
                       cert_id=cert_id, allow_fail=allow_fail, sign=not no_sign,
-                      baseline=baseline, project=project)
+                      baseline=baseline, project=project, attestation=attestation)
     if as_json:
         echo_json({"id": done.id, "tag": done.tag, "commit": done.commit, "signed": done.signed,
                    "decision": done.decision, "tag_object": done.tag_object})
@@ -75,6 +79,9 @@ def certify(ctx: click.Context, run: str, policy: str, client: str, model: str,
     echo(f"  commit {done.commit} holds certificates/{done.id}/certificate.toml")
     seal = "signed" if done.signed else "UNSIGNED (--no-sign): verify will reject it"
     echo(f"  tag {done.tag.removeprefix('refs/tags/')} ({seal})")
+    if attestation:
+        echo(f"  attestation certificates/{done.id}/attestation.intoto.json (export it with "
+             f"contexta-git attestation {done.id} -o FILE)")
 
 
 @cli.command()
@@ -84,18 +91,28 @@ def certify(ctx: click.Context, run: str, policy: str, client: str, model: str,
               help="Say whether this file's sha256 belongs to a validly certified run.")
 @click.option("--alias", "alias", metavar="PROJECT@ALIAS",
               help="Verify the signed tag of the alias's current move against the runs branch.")
+@click.option("--attestation", type=click.Path(dir_okay=False, path_type=Path),
+              help="Verify this in-toto attestation: signature, subjects, certificate.")
+@click.option("--model-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --attestation: the model file that must be one of its subjects.")
 @json_option
 @click.pass_context
 def verify(ctx: click.Context, cert: str | None, check_all: bool, artifact: str | None,
-           alias: str | None, as_json: bool) -> None:
+           alias: str | None, attestation: Path | None, model_file: Path | None,
+           as_json: bool) -> None:
     """Verify CERT (id or tag name) offline: signature with git verify-tag and a trusted
     signer, then the tag, the certified commit, every number, the recomputed gate and
     quarantines. Exit 0 only if valid and the decision allows delivery (not FAIL)."""
     from contexta_git.release import verify as v
     from contexta_git.cli.cert_render import artifact_lines, verification_lines
 
-    if sum(map(bool, (cert, check_all, artifact, alias))) != 1:
-        raise click.UsageError("give exactly one of CERT, --all, --artifact or --alias")
+    if sum(map(bool, (cert, check_all, artifact, alias, attestation))) != 1:
+        raise click.UsageError("give exactly one of CERT, --all, --artifact, --alias or "
+                               "--attestation")
+    if model_file is not None and attestation is None:
+        raise click.UsageError("--model-file goes with --attestation")
+    if attestation is not None:
+        ctx.exit(_verify_attestation(ctx, attestation, model_file, as_json))
     runs = runs_of(ctx)
     if alias:
         from contexta_git.cli.cert_render import alias_lines
@@ -142,3 +159,37 @@ def card(ctx: click.Context, run: str, policy: str | None, certificate: str | No
         echo(f"Wrote {output}")
     else:
         echo(text, document=True, nl=False)
+
+
+def _verify_attestation(ctx: click.Context, path: Path, model: Path | None, as_json: bool) -> int:
+    from contexta_git.cli.cert_render import attestation_lines
+    from contexta_git.errors import NotARepository
+    from contexta_git.release.verify_attestation import verify_attestation
+
+    try:
+        runs = runs_of(ctx)
+    except NotARepository:
+        if ctx.obj and ctx.obj.get("repo"):
+            raise
+        runs = None  # a client without the repository: signature and subjects only
+    found = verify_attestation(runs, path, model)
+    echo_json(found.to_dict()) if as_json else attestation_lines(found)
+    return 0 if found.ok else 1
+
+
+@cli.command()
+@click.argument("name", metavar="RUN|CERT")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+@project_option
+@click.pass_context
+def attestation(ctx: click.Context, name: str, output: Path | None, project: str | None) -> None:
+    """Export the signed in-toto attestation of a certificate (or of RUN's latest one)."""
+    from contexta_git.release.verify_attestation import exported
+
+    cert_id, data = exported(runs_of(ctx), name, project)
+    if output is None:
+        echo(data.decode(), document=True, nl=False)
+        return
+    write_output(str(output), data.decode())
+    echo(f"Wrote the attestation of certificate {cert_id} to {output}", err=True)

@@ -4,6 +4,7 @@ Every value goes through ``fmt`` or ``styled``: printed as written (see ``text``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from pathlib import Path
 
 from rich.table import Table
@@ -92,3 +93,16 @@ def demo_release_steps(repo: Path, run: str, step: int) -> None:
             echo(item)
 
     release_steps(repo, run, step, lambda text: echo(text, bold=True), show)
+
+
+def attestation_lines(found: Any) -> None:
+    """The verdict on one attestation file."""
+    if found.ok:
+        echo(f"VALID {found.file}: certificate {found.certificate}, signed by {found.signer}"
+             + (f", model sha256 {found.model_sha256} is a subject" if found.model_sha256 else ""))
+    else:
+        echo(f"INVALID {found.file}")
+        for problem in found.problems:
+            echo(f"  - {problem}")
+    for warning in found.warnings:
+        echo(f"  warning: {warning}")

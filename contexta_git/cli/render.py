@@ -125,3 +125,24 @@ def run_detail(run: RunData) -> None:
     if py:
         out.print(f"python {fmt(py)} on {fmt(run.environment.get('platform'))}, "
                   f"{len(run.packages)} packages" + (", pylock.toml" if run.lockfile else ""))
+
+
+def reproduction(result: Any) -> None:
+    """What ``reproduce`` rebuilt, the command to run, and what it could not reproduce."""
+    echo(f"Rebuilt {result.run} in {result.folder}")
+    if result.code is not None:
+        echo(f"  code:    {result.code}" + (" (kept uncommitted patch applied)"
+                                            if result.patched else ""))
+    if result.python is not None:
+        echo(f"  python:  {result.python} ({len(result.installed)} packages installed)")
+    echo(f"  command: {result.command or '(none recorded)'}")
+    for key, value in sorted(result.params.items()):
+        echo(f"  param:   {key} = {fmt(value)}")
+    if result.new_run is not None:
+        echo(f"Ran it again as {result.new_run}: exit {result.exit_code}")
+    if result.gaps:
+        echo(f"Cannot reproduce ({len(result.gaps)}):")
+        for gap in result.gaps:
+            echo(f"  - {gap}")
+    else:
+        echo("Everything recorded was reproduced.")

@@ -36,6 +36,12 @@ class SourceInfo:
     remote: str | None
 
 
+@dataclass(frozen=True)
+class Uncommitted:
+    patch: str  # unified diff of the text files
+    binary: tuple[str, ...]  # binary files changed, named only
+
+
 class GitStore(BranchWriter):
     """One repository and its runs branch."""
 
@@ -149,6 +155,37 @@ class GitStore(BranchWriter):
         return SourceInfo(
             str(head.target), branch, dirty, digest, remote
         )
+
+    def uncommitted(self) -> Uncommitted:
+        """The uncommitted change of tracked files against HEAD, as ``git diff HEAD``
+        prints it, less binary files, which are only named (untracked files are not in
+        it, as they are not in ``dirty``)."""
+        repo = self.repo
+        if repo.is_bare or repo.head_is_unborn:
+            return Uncommitted("", ())
+        diff = repo.head.peel(pygit2.Commit).tree.diff_to_workdir()
+        texts: list[str] = []
+        binary: list[str] = []
+        for patch in diff:
+            if patch is None:
+                continue
+            if patch.delta.is_binary:
+                binary.append(patch.delta.new_file.path)
+            else:
+                texts.append(patch.text or "")
+        return Uncommitted("".join(texts), tuple(binary))
+
+    def add_worktree(self, path: Path, commit: str) -> None:
+        """A detached worktree of the user's repository at ``commit``."""
+        done = git(["worktree", "add", "--detach", str(path), commit],
+                   cwd=self.workdir or self.git_dir)
+        if done.returncode != 0:
+            raise WriteFailed(str(path), last_line(done))
+
+    def apply_patch(self, path: Path, patch: bytes) -> str | None:
+        """``git apply`` the patch in the worktree at ``path``; None, or why it failed."""
+        done = git(["apply", "--whitespace=nowarn", "-"], cwd=path, input=patch)
+        return None if done.returncode == 0 else last_line(done)
 
     # -- tags: pygit2 cannot sign; git/tags.py builds and signs the exact bytes ------
     def write_tag_object(self, raw: bytes) -> str:

@@ -44,10 +44,8 @@ def signing_config(cwd: Path) -> SigningConfig:
     fmt = (config_value(cwd, "gpg.format") or "openpgp").lower()
     if fmt not in _PROGRAM:
         raise SigningError(f"unsupported gpg.format {fmt!r} (use openpgp, x509 or ssh)")
-    program = config_value(cwd, f"gpg.{fmt}.program")
-    if program is None and fmt == "openpgp":
-        program = config_value(cwd, "gpg.program")
-    return SigningConfig(fmt, config_value(cwd, "user.signingKey"), program or _PROGRAM[fmt])
+    return SigningConfig(fmt, config_value(cwd, "user.signingKey"),
+                         signing_config_for(cwd, fmt).program)
 
 
 tagger_ident = committer_ident
@@ -212,3 +210,48 @@ def _gnupg_status(output: str) -> dict[str, Any]:
         elif word.startswith("TRUST_"):
             found["trust"] = word.removeprefix("TRUST_")
     return found
+
+
+def verify_detached(cwd: Path, payload: bytes, signature: bytes) -> TagVerdict:
+    """Whether ``signature`` (armored, as ``sign`` makes it) is a good signature of
+    ``payload`` by a key git's configuration trusts: for SSH, a principal of
+    ``gpg.ssh.allowedSignersFile`` (namespace ``git``, as for tags); for OpenPGP, gpg's
+    verdict with its status lines (trust is judged by the caller, as for tags)."""
+    fmt = signature_format(signature)
+    if fmt not in ("ssh", "openpgp"):
+        return TagVerdict(False, "", "not an SSH or OpenPGP signature")
+    cfg = signing_config_for(cwd, fmt)
+    with tempfile.TemporaryDirectory(prefix="contexta-verify-") as tmp:
+        sig = Path(tmp) / "payload.sig"
+        sig.write_bytes(signature)
+        if fmt == "openpgp":
+            done = _run([cfg.program, "--status-fd=1", "--verify", str(sig), "-"], payload)
+            output = done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace")
+            status = _gnupg_status(output)
+            good = done.returncode == 0 and "signer" in status
+            return TagVerdict(good, output, _last_line(done), **status)
+        allowed = config_value(cwd, "gpg.ssh.allowedSignersFile")
+        if not allowed:
+            return TagVerdict(False, "", "gpg.ssh.allowedSignersFile is not set: no SSH key "
+                                         "is trusted")
+        allowed = os.path.expanduser(allowed)
+        found = _run([cfg.program, "-Y", "find-principals", "-f", allowed, "-s", str(sig)], None)
+        principals = found.stdout.decode(errors="replace").split()
+        if found.returncode != 0 or not principals:
+            return TagVerdict(False, "", "no principal of gpg.ssh.allowedSignersFile made this "
+                                         "signature")
+        for principal in principals:
+            done = _run([cfg.program, "-Y", "verify", "-f", allowed, "-I", principal, "-n", "git",
+                         "-s", str(sig)], payload)
+            output = done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace")
+            if done.returncode == 0:
+                return TagVerdict(True, output, "good", **_gnupg_status(output))
+        return TagVerdict(False, output, _last_line(done))
+
+
+def signing_config_for(cwd: Path, fmt: str) -> SigningConfig:
+    """The program git would use to check a signature of format ``fmt``."""
+    program = config_value(cwd, f"gpg.{fmt}.program")
+    if program is None and fmt == "openpgp":
+        program = config_value(cwd, "gpg.program")
+    return SigningConfig(fmt, None, program or _PROGRAM[fmt])

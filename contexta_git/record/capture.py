@@ -1,13 +1,14 @@
 """What the run ran on: interpreter, platform, selected variables, GPU, packages.
 
 ``environment.toml`` holds no timestamp, so runs on one machine share one blob and
-git stores it once. ``pylock.toml`` is a PEP 751 lockfile of every installed
-distribution, valid per ``packaging.pylock``. An installed environment does not
-know the hash of the wheel each package came from, and contexta-git never writes a
-hash it did not compute: a distribution that pip recorded as a direct URL (PEP 610:
-VCS checkout, local directory, archive with hash) is locked from that record;
-one installed from an index is locked as the directory it is installed in, with
-its wheel tags and the sha256 of its RECORD file under ``[packages.tool.contexta-git]``.
+git stores it once. ``pylock.toml`` is a PEP 751 lockfile of the installed
+distributions, valid per ``packaging.pylock``, and contexta-git never writes a hash it
+did not compute: a distribution that pip recorded as a direct URL (PEP 610: VCS
+checkout, local directory, archive with hash) is locked from that record; one
+installed from an index is locked by its ``index`` and a ``wheels`` entry when its wheel
+file is in one of pip's local wheel folders (wheels.py hashes it). One whose wheel
+cannot be found is listed under ``[tool.contexta-git] unlocked`` with its index, wheel
+file name, tags and the sha256 of its RECORD: an installer cannot fetch it by hash.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from contexta_git import __version__
 from contexta_git.core.files import write_atomic
 from contexta_git.core.records import dumps
 from contexta_git.core.redact import clean_url, redact
+from contexta_git.record import wheels
 
 #: Variables that change what training does and never hold secrets by design.
 ENV_ALLOW = (
@@ -101,6 +103,10 @@ def _distributions() -> tuple[Installed, ...]:
 
 @lru_cache(maxsize=2)
 def _distributions_at(_site: tuple[tuple[str, int], ...]) -> tuple[Installed, ...]:
+    return _collect(metadata.distributions())
+
+
+def _collect(found: Any) -> tuple[Installed, ...]:
     """Installed distributions, first on sys.path winning as import does.
 
     Name and version come from the ``.dist-info`` folder name, which the wheel spec
@@ -109,7 +115,7 @@ def _distributions_at(_site: tuple[tuple[str, int], ...]) -> tuple[Installed, ..
     folders fall back to their metadata.
     """
     seen: dict[str, Installed] = {}
-    for dist in metadata.distributions():
+    for dist in found:
         folder = Path(str(getattr(dist, "_path", "")))
         stem, _, rest = folder.name.partition(".dist-info")
         name, sep, version = stem.partition("-")
@@ -124,6 +130,9 @@ def _distributions_at(_site: tuple[tuple[str, int], ...]) -> tuple[Installed, ..
     return tuple(sorted(seen.values(), key=lambda d: d.name))
 
 
+canonical = canonicalize_name
+
+
 def installed_versions() -> dict[str, str]:
     return {d.name: d.version for d in _distributions()}
 
@@ -136,8 +145,8 @@ def lockfile(cache: Path | None = None) -> bytes:
     keyed by a digest of the installed folders and their modification times.
     """
     key = _installed_digest()
-    # "r2": files cached before URLs' secret query parameters were redacted are never read
-    path = cache / f"pylock-r2-{key[:32]}.toml" if cache else None
+    # "r3": files cached before index installs were locked by wheel are never read
+    path = cache / f"pylock-r3-{key[:32]}.toml" if cache else None
     if path is not None and path.is_file():
         return path.read_bytes()
     data = _lockfile(key)
@@ -160,12 +169,26 @@ def _installed_digest() -> str:
 
 @lru_cache(maxsize=2)
 def _lockfile(_key: str) -> bytes:
-    return dumps({
-        "lock-version": "1.0",
-        "created-by": "contexta-git",
-        "requires-python": f"=={platform.python_version()}",
-        "packages": [_locked(d) for d in _distributions()],
-    })
+    return _document(_distributions(), platform.python_version())
+
+
+def lockfile_at(paths: list[str], python_version: str) -> bytes:
+    """The lockfile of the distributions installed on ``paths`` (the site-packages of
+    another environment), not cached."""
+    return _document(_collect(metadata.distributions(path=paths)), python_version)
+
+
+def _document(items: tuple[Installed, ...], python_version: str) -> bytes:
+    locked: list[dict[str, Any]] = []
+    unlocked: list[dict[str, Any]] = []
+    for item in items:
+        entry = _locked(item)
+        (unlocked if "unlocked" in entry else locked).append(entry)
+    doc: dict[str, Any] = {"lock-version": "1.0", "created-by": "contexta-git",
+                           "requires-python": f"=={python_version}", "packages": locked}
+    if unlocked:
+        doc["tool"] = {"contexta-git": {"unlocked": [e["unlocked"] for e in unlocked]}}
+    return dumps(doc)
 
 
 def _locked(item: Installed) -> dict[str, Any]:
@@ -188,15 +211,29 @@ def _locked(item: Installed) -> dict[str, Any]:
             entry["directory"] = {"path": path,
                                   "editable": bool(direct["dir_info"].get("editable"))}
             return entry
-    location = str(dist.locate_file(""))
-    record = dist.read_text("RECORD") or ""
+    return _from_index(item)
+
+
+def _from_index(item: Installed) -> dict[str, Any]:
+    """An index install: ``index`` and a hashed ``wheels`` entry when pip's local wheel
+    folders hold the wheel; else ``{"unlocked": ...}`` naming what is known."""
+    dist = item.dist
     wheel = dist.read_text("WHEEL") or ""
-    tool = {"origin": "index", "installer": (dist.read_text("INSTALLER") or "").strip() or None,
-            "record-sha256": hashlib.sha256(record.encode()).hexdigest(),
-            "wheel-tags": [ln[5:].strip() for ln in wheel.splitlines() if ln.startswith("Tag:")]}
-    entry["directory"] = {"path": location}
-    entry["tool"] = {"contexta-git": tool}
-    return entry
+    tags = [ln[5:].strip() for ln in wheel.splitlines() if ln.startswith("Tag:")]
+    filename = wheels.wheel_filename(item.name, item.version, tags)
+    sources = wheels.pip_sources()
+    found = wheels.find_wheel(filename, item.name, sources) if filename else None
+    if found is not None:
+        return {"name": item.name, "version": item.version, "index": found.index or sources.index,
+                "wheels": [{"name": filename, "path": str(found.path), "size": found.size,
+                            "hashes": {"sha256": found.sha256}}]}
+    record = dist.read_text("RECORD") or ""
+    installer = (dist.read_text("INSTALLER") or "").strip() or None
+    return {"unlocked": {"name": item.name, "version": item.version, "index": sources.index,
+                         "wheel": filename, "installer": installer, "wheel-tags": tags,
+                         "record-sha256": hashlib.sha256(record.encode()).hexdigest(),
+                         "reason": "no wheel file of that name in pip's local wheel folders"
+                         if filename else "no wheel tags recorded (not installed from a wheel)"}}
 
 
 def _direct_url(dist: metadata.Distribution) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from pathlib import Path
 import threading
 from types import FrameType, TracebackType
 from typing import Any
@@ -51,10 +52,11 @@ class Interrupts:
         for number, handler in self._previous.items():
             signal.signal(number, handler)
 
-    def popen(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def popen(self, command: list[str], env: dict[str, str],
+              cwd: Path | None = None) -> subprocess.Popen[bytes]:
         """Start the command: in our process group at a terminal, else in its own."""
         self._at_terminal = _foreground()
-        self.child = subprocess.Popen(command, env=env,
+        self.child = subprocess.Popen(command, env=env, cwd=cwd,
                                       process_group=None if self._at_terminal else 0)
         return self.child
 

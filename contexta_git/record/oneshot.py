@@ -90,9 +90,13 @@ class CommandNotStarted(ContextaError):
 def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
                 metrics_file: str | None = None, params: Mapping[str, Any] | None = None,
                 stage: str | None = None, datasets: Sequence[DataFile] = (),
-                artifacts: Sequence[str] = (), tags: Mapping[str, Any] | None = None) -> Wrapped:
+                artifacts: Sequence[str] = (), tags: Mapping[str, Any] | None = None,
+                cwd: Path | None = None, python: Path | None = None,
+                lockfile: bytes | None = None) -> Wrapped:
     """Run ``command`` as a recorded run: environment and source first, then its exit
-    status, duration and the metrics file it wrote. Whatever happens after the run
+    status, duration and the metrics file it wrote. ``python`` (with its ``lockfile``)
+    names another environment the command runs in: its ``bin`` folder goes first on
+    ``PATH`` and it is the environment recorded. Whatever happens after the run
     started (an unreadable metrics file, SIGINT or SIGTERM, a bug of ours), it ends
     ``completed`` or ``failed`` with the command's exit status, never left ``running``."""
     if not command:
@@ -100,12 +104,17 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
     path = Path(metrics_file) if metrics_file else None
     before = path.stat().st_mtime_ns if path is not None and path.exists() else None
     run = Run(runs, RunId(project, name),
-              params={"command": shlex.join(redact_argv(command)), **(params or {})}, tags=tags)
+              params={"command": shlex.join(redact_argv(command)), **(params or {})}, tags=tags,
+              capture_environment=python is None)
+    if python is not None:
+        run.use_environment(python, lockfile)
+    if metrics_file or artifacts:  # what reproduce needs to read the same files again
+        run.remember_wrapping(metrics_file, stage, list(artifacts))
     for data in datasets:  # the data the command will read, fingerprinted before it runs
         run.dataset(data.name, version=data.version, path=data.path)
     with Interrupts() as signals:
         run.start()
-        code, seconds = _execute(run, command, signals)
+        code, seconds = _execute(run, command, signals, cwd, python)
         try:
             problem = _outcome(run, code, seconds, signals, path, before, stage, artifacts)
         except BaseException as exc:  # our own bug: the run still ends, with the status
@@ -117,14 +126,18 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
     return Wrapped(runs.get(run.id), code, seconds, problem, signals.name)
 
 
-def _execute(run: Run, command: Sequence[str], signals: Interrupts) -> tuple[int, float]:
+def _execute(run: Run, command: Sequence[str], signals: Interrupts, cwd: Path | None = None,
+             python: Path | None = None) -> tuple[int, float]:
     """Run the command (unless a signal came first); its exit status and duration."""
     if signals.caught is not None:
         return signals.exit_code or 1, 0.0
     env = {**os.environ, "CONTEXTA_GIT_RUN": run.id.ref}
+    if python is not None:
+        env["VIRTUAL_ENV"] = str(python.parent.parent)
+        env["PATH"] = os.pathsep.join([str(python.parent), env.get("PATH", "")])
     started = time.monotonic()
     try:
-        child = signals.popen(list(command), env)
+        child = signals.popen(list(command), env, cwd)
     except OSError as exc:
         run.event("run.failed", f"could not start {command[0]}: {exc.strerror or exc}", level="error")
         run.finish("failed")

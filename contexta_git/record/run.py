@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from contexta_git.record import capture
+from contexta_git.record import capture, kept
 from contexta_git.core import records
 from contexta_git.errors import ContextaError, InvalidValue
 from contexta_git.record.fingerprint import fingerprint
@@ -55,19 +55,42 @@ class Run:
         self._finished = False
         self._pending = RunChange(run, create=True, fresh_ids=True)
         source = runs.store.source()
+        patch, files = kept.uncommitted(runs.store) if source.dirty else ({}, {})
+        self._pending.files.update(files)
+        self._pending.files.update(kept.project_locks(runs.store.workdir))
         self.source_commit = source.commit
         self._pending.header.update({
             "status": "running", "started_at": now(),
             "params": redact(plain_table(params or {}, "param")),
             "tags": redact(plain_table(tags or {}, "tag")),
             "source": {"commit": source.commit, "branch": source.branch, "dirty": source.dirty,
-                       "diff_sha256": source.diff_sha256, "remote": source.remote},
+                       "diff_sha256": source.diff_sha256, "remote": source.remote, **patch},
             "recorded_by": f"contexta-git {capture.tool_version()}",
         })
         if capture_environment:
             self._pending.environment = capture.environment_record()
             self._pending.lockfile = capture.lockfile(runs.store.common_dir / "contexta")
         self._last_flush = time.monotonic()
+
+    def remember_wrapping(self, metrics_file: str | None, stage: str | None,
+                          artifacts: list[str]) -> None:
+        """run.toml's ``[wrapped]``: the metrics file and artifacts a wrapped command
+        writes (reproduce reads them again)."""
+        self._pending.header["wrapped"] = {"metrics_file": metrics_file, "stage": stage,
+                                           "artifacts": artifacts}
+
+    def use_environment(self, python: Path, lockfile: bytes | None) -> None:
+        """Record another environment's packages and lockfile (the command runs there)."""
+        from importlib import metadata
+
+        from contexta_git.record.venv import site_of
+
+        found = {capture.canonical(d.metadata["Name"] or ""): d.version
+                 for d in metadata.distributions(path=[site_of(python)])}
+        env = capture.environment(dict(sorted(found.items())))
+        env["python"]["executable"] = str(python)
+        self._pending.environment = records.dumps(env)
+        self._pending.lockfile = lockfile
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> Run:

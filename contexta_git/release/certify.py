@@ -28,6 +28,7 @@ from contexta_git.errors import ContextaError
 from contexta_git.git.repo import GitStore, View
 from contexta_git.git.tags import sign as sign_bytes
 from contexta_git.git.tags import signing_config, tag_bytes, tagger_ident
+from contexta_git.release import attestation as attest
 from contexta_git.release.certificate import CARD_FILE, CERT_FILE, SCHEMA, evidence, markdown
 from contexta_git.release.finish import Request, unsealed
 from contexta_git.release.gate import GateFailed, GateResult, evaluate
@@ -64,8 +65,10 @@ def default_id(run: RunId, when: datetime) -> str:
 
 def certify(runs: Runs, run: str | RunId, policy: Policy, *, client: str, model: str,
             cert_id: str | None = None, allow_fail: bool = False, sign: bool = True,
-            baseline: str | None = None, project: str | None = None) -> Certified:
-    """Gate ``run`` and, when it passes (or ``allow_fail``), issue a certificate."""
+            baseline: str | None = None, project: str | None = None,
+            attestation: bool = False) -> Certified:
+    """Gate ``run`` and, when it passes (or ``allow_fail``), issue a certificate; with
+    ``attestation``, also its signed in-toto attestation (attestation.py) beside it."""
     store = runs.store
     run_id = run if isinstance(run, RunId) else runs.resolve(run, project)
     base_name = baseline or policy.baseline
@@ -78,6 +81,8 @@ def certify(runs: Runs, run: str | RunId, policy: Policy, *, client: str, model:
     cwd = store.workdir or store.git_dir
     tagger = tagger_ident(cwd)
     issuer = tagger.rsplit(" ", 2)[0]
+    if attestation and not sign:
+        raise ContextaError("--attestation needs a signature: it cannot be used with --no-sign")
     if sign:
         signing_config(cwd)  # a bad gpg.format fails here, before any work
     reason = quarantine_reason(runs, run_id)
@@ -111,8 +116,13 @@ def certify(runs: Runs, run: str | RunId, policy: Policy, *, client: str, model:
                              **evidence(data, result, view.commit_id), "policy": policy.to_dict()})
         state.update(result=result, doc=doc)
         path = certificate_path(cert_id)
-        return {f"{path}/{CERT_FILE}": records.dumps(doc),
-                f"{path}/{CARD_FILE}": markdown(doc).encode()}
+        files: dict[str, bytes | None] = {f"{path}/{CERT_FILE}": records.dumps(doc),
+                                          f"{path}/{CARD_FILE}": markdown(doc).encode()}
+        if attestation:
+            body = attest.payload(records.loads(files[f"{path}/{CERT_FILE}"]))
+            signature = sign_bytes(attest.pae(attest.PAYLOAD_TYPE, body), Path(cwd), issuer)
+            files[f"{path}/{attest.ATTESTATION_FILE}"] = attest.envelope(body, signature)
+        return files
 
     def seal(commit: str) -> str:
         return _seal(store, tag_ref, commit, state["doc"], tagger, cwd, request)

@@ -21,7 +21,13 @@ import re
 from pathlib import Path
 
 from contexta_git.git.process import config_values
-from contexta_git.git.tags import TagObject, TagVerdict, signature_format, verify_tag
+from contexta_git.git.tags import (
+    TagObject,
+    TagVerdict,
+    signature_format,
+    verify_detached,
+    verify_tag,
+)
 
 ALLOWED_KEYS = "contexta.allowedSigningKey"
 CERTIFIERS = "contexta.certifier"
@@ -49,6 +55,24 @@ def check_signer(cwd: Path, tag_object: str, tag: TagObject, problems: list[str]
         return verdict.signer
     _check_certifier(cwd, verdict.signer, tag.tagger, problems)
     return verdict.signer
+
+
+def check_detached(cwd: Path, payload: bytes, signature: bytes, tagger: str, problems: list[str],
+                   warnings: list[str]) -> TagVerdict | None:
+    """The same rules for a detached signature of ``payload`` (an attestation's): good by
+    the verifier's git setup, a trusted key, the tagger or a listed certifier (with no
+    tagger at hand, a client without the repository, the trusted key suffices unless
+    certifiers are listed)."""
+    verdict = verify_detached(cwd, payload, signature)
+    if not verdict.ok or verdict.signer is None:
+        problems.append(f"the signature does not verify: {verdict.reason}")
+        return None
+    if signature_format(signature) == "openpgp" and not _openpgp_trusted(cwd, verdict, problems,
+                                                                           warnings):
+        return verdict
+    if tagger or config_values(cwd, CERTIFIERS):
+        _check_certifier(cwd, verdict.signer, tagger, problems)
+    return verdict
 
 
 def allowed_keys(cwd: Path, warnings: list[str] | None = None) -> set[str]:

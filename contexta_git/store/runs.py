@@ -38,6 +38,7 @@ class RunChange:
     appends: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     environment: bytes | None = None
     lockfile: bytes | None = None
+    files: dict[str, bytes] = field(default_factory=dict)  # other files of the run folder
     fresh_ids: bool = False  # ids are new random ones: skip reading the file for duplicates
     series: dict[tuple[str, str | None], Block] = field(default_factory=dict)  # (key, stage)
     ledger_only: bool = False  # a run no longer on the branch: only its quarantine ledger
@@ -47,7 +48,7 @@ class RunChange:
 
     def is_empty(self) -> bool:
         return not (self.header or self.stages or any(self.appends.values())
-                    or self.environment or self.lockfile or self.create
+                    or self.environment or self.lockfile or self.files or self.create
                     or any(block.values for block in self.series.values()))
 
 
@@ -271,4 +272,6 @@ def _build(view: View, changes: Iterable[RunChange]) -> dict[str, bytes | None]:
             out[f"{path}/{records.ENVIRONMENT}"] = change.environment
         if change.lockfile is not None:
             out[f"{path}/{records.LOCK}"] = change.lockfile
+        for name, data in change.files.items():
+            out[f"{path}/{name}"] = data
     return out

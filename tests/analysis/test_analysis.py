@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import contexta_git
+from contexta_git.core.locks import review
 from contexta_git.core import records
 from contexta_git.analysis.annotate import annotate
 from contexta_git.analysis.audit import audit_reproducibility
@@ -132,9 +133,19 @@ def test_audit_of_a_captured_run_is_reproducible(repo: Path) -> None:
     (repo / "data.csv").write_text("x\n1\n")
     with contexta_git.start_run("full", project="p", repo=repo, params={"seed": 3}) as run:
         run.dataset("train", path=repo / "data.csv")
-    audit = audit_reproducibility(Runs.open(repo), "full")
-    assert audit.reproducibility_status == "reproducible", audit.reasons
-    assert audit.package_count > 0 and audit.reasons == []
+    runs = Runs.open(repo)
+    audit = audit_reproducibility(runs, "full")
+    checks = {c.name: c for c in audit.checks}
+    assert all(checks[n].passed for n in ("environment", "code", "data", "seed")), audit.reasons
+    # the lockfile passes only when an installer can use every entry; the others are named
+    found = review(runs.get(runs.resolve("full")).lockfile)
+    assert checks["lockfile"].passed == (not found.not_installable)
+    if found.not_installable:
+        assert audit.reproducibility_status == "partial"
+        assert sorted(found.not_installable)[0] in checks["lockfile"].reason
+    else:
+        assert audit.reproducibility_status == "reproducible" and audit.reasons == []
+    assert audit.package_count > 0
 
 
 def test_audit_names_every_missing_piece(runs: Runs) -> None:

@@ -69,9 +69,15 @@ def test_only_allow_listed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_lockfile_is_valid_complete_and_cached(tmp_path: Path) -> None:
     data = capture.lockfile(tmp_path)
-    lock = Pylock.from_dict(tomllib.loads(data.decode()))
-    assert {p.name for p in lock.packages} == set(capture.installed_versions())
+    doc = tomllib.loads(data.decode())
+    lock = Pylock.from_dict(doc)
+    unlocked = doc.get("tool", {}).get("contexta-git", {}).get("unlocked", [])
+    # every installed package is either locked (installable) or named as unlocked
+    assert {p.name for p in lock.packages} | {u["name"] for u in unlocked} == set(
+        capture.installed_versions())
+    assert not {p.name for p in lock.packages} & {u["name"] for u in unlocked}
     assert all(str(p.version) == capture.installed_versions()[p.name] for p in lock.packages)
+    assert not any(p.directory and "site-packages" in p.directory.path for p in lock.packages)
     cached = list(tmp_path.glob("pylock-*.toml"))
     assert len(cached) == 1 and cached[0].read_bytes() == data
     assert capture.lockfile(tmp_path) == data

@@ -56,10 +56,12 @@ def test_record_captures_a_valid_pylock(repo: Path) -> None:
     code, out = invoke(repo, "record", "-p", "p", "-n", "r", "--metric", "acc=1")
     assert code == 0, out
     data = Runs.open(repo).get(RunId("p", "r"))
-    lock = Pylock.from_dict(tomllib.loads(data.lockfile.decode()))
-    names = {p.name for p in lock.packages}
+    doc = tomllib.loads(data.lockfile.decode())
+    lock = Pylock.from_dict(doc)
+    unlocked = doc.get("tool", {}).get("contexta-git", {}).get("unlocked", [])
+    names = {p.name for p in lock.packages} | {u["name"] for u in unlocked}
     assert {"pygit2", "click", "tomli-w", "packaging"} <= names
-    assert len(lock.packages) == len(data.packages)
+    assert len(lock.packages) + len(unlocked) == len(data.packages)
     assert data.environment["python"]["version"] == ".".join(map(str, sys.version_info[:3]))
 
 

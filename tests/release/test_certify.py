@@ -167,6 +167,7 @@ def test_verify_usage_and_missing(repo: Path) -> None:
     code, _, err = invoke(repo, "verify", "nope")
     assert (code, err) == (2, "Error: no certificate 'nope' (no tag refs/tags/contexta/cert/nope)\n")
     code, _, err = invoke(repo, "verify")
-    assert code == 2 and "give exactly one of CERT, --all, --artifact or --alias" in err
+    assert code == 2 and ("give exactly one of CERT, --all, --artifact, --alias or "
+                          "--attestation") in err
     code, out, _ = invoke(repo, "verify", "--all")
     assert code == 1 and "No certificates to verify." in out
