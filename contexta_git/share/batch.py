@@ -28,6 +28,7 @@ from contexta_git.store.runs import Runs
 
 STATE = "contexta-push"
 LATE = 60.0  # a queued push this late means its sender died: a new one is started
+POLL = 5.0  # the sender re-reads the state at least this often while it waits
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def send_when_due(runs: Runs, remote: str, every: float, deadline: float,
             if now >= due:
                 state.update(last=now, due=None)
                 break
-        time.sleep(max(0.05, due - now))
+        time.sleep(min(POLL, max(0.05, due - now)))  # re-read: another may send first
     try:
         done = push(runs, remote, deadline=deadline, writer=writer)
         line = (f"pushed {done.tip[:12]} to {remote} ({done.attempts} attempt"

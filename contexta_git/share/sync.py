@@ -117,7 +117,10 @@ def _source(store: GitStore, remote: str) -> tuple[str, str]:
         return remote, tracking_ref(remote)
     path = Path(remote)
     if path.is_file():
-        checked = git(["bundle", "verify", "-q", str(path.resolve())], cwd=_cwd(store))
+        checked = git(["bundle", "verify", str(path.resolve())], cwd=_cwd(store))
+        if b"lacks these prerequisite" in checked.stderr:
+            raise InvalidValue(f"{remote} holds only runs newer than commits this repository "
+                               "lacks (made with --since): pull the earlier bundle first")
         if checked.returncode != 0:
             raise InvalidValue(f"{remote} is not a bundle this repository can read: "
                                f"{last_line(checked).removeprefix('error: ')}")
