@@ -12,6 +12,8 @@ The plain-git equivalents (see the README):
 then a merge of ``refs/remotes/REMOTE/contexta/runs`` into ``contexta/runs`` that git cannot
 do without a checkout; ``pull`` does it in the object store (see merge.py for the rules).
 Tags are pushed and fetched without ``+``: git refuses to move an existing certificate tag.
+``pull`` also fetches ``+refs/contexta/incoming/*:refs/contexta/incoming-from/REMOTE/*``
+(writers' runs not ingested yet, see ingest.py) and merges each; REMOTE may be a bundle file.
 """
 
 from __future__ import annotations

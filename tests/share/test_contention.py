@@ -170,3 +170,33 @@ def test_a_push_declined_for_good_is_not_retried(tmp_path: Path, server: str) ->
                        r"\(pre-receive hook declined\)\); the server declined it for good"):
         push(a, "origin", deadline=60)
     assert _run_count(_served(tmp_path)) == 0
+
+
+def test_cli_summaries_of_push_writer_and_ingest(tmp_path: Path, server: str) -> None:
+    from click.testing import CliRunner
+
+    from contexta_git.cli.main import cli
+
+    a, b, job = _clones(tmp_path, server, 3)
+    runner = CliRunner()
+    record(a, "p", "ra", metrics={"acc": 1.0}, capture_environment=False)
+    record(b, "p", "rb", metrics={"acc": 1.0}, capture_environment=False)
+    assert runner.invoke(cli, ["--repo", str(tmp_path / "c00"), "push"]).exit_code == 0
+    out = runner.invoke(cli, ["--repo", str(tmp_path / "c01"), "push", "--deadline", "30s"])
+    lines = out.output.splitlines()
+    assert out.exit_code == 0, out.output
+    assert lines[0] == "origin had moved: merged 1 new run, 0 merged, pushed again"
+    assert lines[1].startswith("Pushed contexta/runs at ")
+    assert lines[2].startswith("2 attempts in ") and lines[2].endswith(" s, 1 merged on the way")
+    # a writer set in git's configuration pushes to its own ref
+    git(tmp_path / "c00", "config", "contexta.writer", "node-1")
+    record(a, "p", "ra2", metrics={"acc": 1.0}, capture_environment=False)
+    out = runner.invoke(cli, ["--repo", str(tmp_path / "c00"), "push"])
+    assert out.exit_code == 0 and out.output.startswith(
+        f"Pushed contexta/incoming/node-1 at {str(a.store.tip())[:12]} to origin\n")
+    out = runner.invoke(cli, ["--repo", str(tmp_path / "c02"), "ingest"])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines() == [
+        f"Ingested 1 writer (3 new runs): contexta/runs at {str(job.store.tip())[:12]} on origin",
+        "Removed incoming refs: node-1"]
+    assert _run_count(_served(tmp_path)) == 3
