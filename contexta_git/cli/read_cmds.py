@@ -76,9 +76,21 @@ def runs(ctx: click.Context, project: str | None, status: str | None,
         chosen = table.changed_only(rows, chosen)
     if not rows and fmt == "table":
         filtered = any((status, started_between, event, metric, where, only_quarantined))
-        echo("No runs match these filters." if filtered else "No runs recorded yet.")
+        echo("No runs match these filters." if filtered else _nothing_here(ctx))
         return
     table_out.write(rows, chosen, _shown if fmt in ("table", "md") else table.getter, fmt)
+
+
+def _nothing_here(ctx: click.Context) -> str:
+    """No runs: but a clone may hold a remote's runs it has not merged yet."""
+    from contexta_git.share.clone import remote_copies
+
+    store = runs_of(ctx).store
+    remotes = remote_copies(store) if store.tip() is None else []
+    if not remotes:
+        return "No runs recorded yet."
+    return (f"No runs here yet, but {', '.join(remotes)} has runs: run contexta-git pull "
+            f"{remotes[0]} (or contexta-git init --remote {remotes[0]} to fetch them always)")
 
 
 def _shown(column: str) -> Callable[[Any], Any]:

@@ -36,10 +36,12 @@ artifact_option = click.option(
 @click.option("--stage", help="Stage the metrics belong to.")
 @click.option("--environment/--no-environment", default=None,
               help="Capture the Python environment (the hook's default: yes).")
+@click.option("--remote", metavar="REMOTE", help="In a clone: make git fetch REMOTE bring "
+              "contexta/runs too, and pull its runs now.")
 @click.pass_context
 def init(ctx: click.Context, project: str | None, metrics: tuple[str, ...], params: tuple[str, ...],
          datasets: tuple[str, ...], name: str | None, stage: str | None,
-         environment: bool | None) -> None:
+         environment: bool | None, remote: str | None) -> None:
     """Create the contexta/runs branch (optional: the first record creates it too); with
     --project, also write or update [tool.contexta-git] in pyproject.toml, keeping the
     rest of the file byte for byte."""
@@ -55,10 +57,23 @@ def init(ctx: click.Context, project: str | None, metrics: tuple[str, ...], para
     elif metrics or params or datasets or name or stage or environment is not None:
         raise click.UsageError("--metrics, --params, --datasets, --name, --stage and "
                                "--environment configure the hook: give --project too")
+    if remote is not None:
+        _track(runs, remote)
     created, tip = do_init(runs)
     echo(f"{'Created' if created else 'Already there:'} contexta/runs at {tip[:12]}")
     if planned is not None:
         _save(planned)
+
+
+def _track(runs: object, remote: str) -> None:
+    from contexta_git.share.clone import track
+
+    result = track(runs, remote)  # type: ignore[arg-type]
+    echo(f"git fetch {remote} now brings contexta/runs ({result.refspec})" if result.added
+         else f"git fetch {remote} already brings contexta/runs")
+    added = len(result.pulled.added)
+    if result.pulled.how != "no-remote-runs":
+        echo(f"Pulled {added} run{'s' * (added != 1)} from {remote}")
 
 
 def _save(planned: SettingsFile) -> None:

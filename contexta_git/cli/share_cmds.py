@@ -14,20 +14,53 @@ from contexta_git.cli.text import echo
 @cli.command()
 @click.argument("remote", default="origin")
 @click.option("--no-retry", is_flag=True, help="Fail instead of pulling when the remote moved.")
+@click.option("--deadline", metavar="DURATION", help="Keep retrying (pull, merge, push again, "
+              "after a jittered pause) this long when the remote keeps moving, e.g. 90s, 5m "
+              "(default: push-deadline in [tool.contexta-git], else 1m).")
+@click.option("--every", metavar="DURATION", help="Push at most once per DURATION, e.g. 10m: "
+              "a push within the interval is queued and sent, with every run recorded "
+              "meanwhile, when it ends (default: push-every in [tool.contexta-git]).")
+@click.option("--writer", metavar="NAME", help="Push to this writer's own ref "
+              "refs/contexta/incoming/NAME, which never contends; ingest merges it "
+              "(default: git config contexta.writer).")
 @click.pass_context
-def push(ctx: click.Context, remote: str, no_retry: bool) -> None:
+def push(ctx: click.Context, remote: str, no_retry: bool, deadline: str | None,
+         every: str | None, writer: str | None) -> None:
     """Push contexta/runs and every contexta/cert/* and contexta/alias/* tag to REMOTE
     (default origin)."""
     from contexta_git.cli.progress import progress
+    from contexta_git.share.batch import Queued, push_every
+    from contexta_git.share.push_config import push_config
     from contexta_git.share.sync import push as do_push
 
+    runs = runs_of(ctx)
+    config = push_config(runs.store, every, deadline, writer)
     with progress("push") as report:
-        result = do_push(runs_of(ctx), remote, retry=not no_retry, progress=report)
+        if config.every is not None:
+            result = push_every(runs, remote, config.every, deadline=config.deadline,
+                                writer=config.writer, progress=report)
+        else:
+            result = do_push(runs, remote, retry=not no_retry, deadline=config.deadline,
+                             writer=config.writer, progress=report)
+    if isinstance(result, Queued):
+        echo(f"Queued: a push to {remote} went out less than {every or 'push-every'} ago; "
+             f"the next one leaves at {_clock(result.due)} with every run recorded by then")
+        return
     for pulled in result.pulled:
         echo(f"{remote} had moved: merged {_counts(pulled)}, pushed again")
         _removed(pulled)
     tags = f" and {', '.join(result.tags)}" if result.tags else ""
-    echo(f"Pushed contexta/runs at {result.tip[:12]}{tags} to {remote}")
+    where = "contexta/runs" if config.writer is None else result.ref.removeprefix("refs/")
+    echo(f"Pushed {where} at {result.tip[:12]}{tags} to {remote}")
+    if result.attempts > 1:
+        echo(f"{result.attempts} attempts in {result.seconds:.1f} s, "
+             f"{len(result.pulled)} merged on the way")
+
+
+def _clock(epoch: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%H:%M:%S UTC")
 
 
 @cli.command()
@@ -35,7 +68,8 @@ def push(ctx: click.Context, remote: str, no_retry: bool) -> None:
 @json_option
 @click.pass_context
 def pull(ctx: click.Context, remote: str, as_json: bool) -> None:
-    """Fetch REMOTE's runs and certificates and merge them into contexta/runs."""
+    """Fetch REMOTE's runs, certificates, alias tags and writers' incoming runs and merge
+    them into contexta/runs; REMOTE may be a bundle file (bundle create)."""
     import dataclasses
 
     from contexta_git.cli.progress import progress
@@ -57,6 +91,8 @@ def pull(ctx: click.Context, remote: str, as_json: bool) -> None:
         echo(f"Warning: refused {refused.message} (not merged)", err=True)
     if result.tags:
         echo(f"New certificates: {', '.join(result.tags)}")
+    if result.writers:
+        echo(f"Merged incoming runs of {', '.join(result.writers)} (not ingested yet)")
 
 
 def _counts(result: object) -> str:

@@ -19,6 +19,7 @@ BRANCH = "refs/heads/contexta/runs"
 FORMAT = "contexta-git/2"
 CERT_TAG_PREFIX = "refs/tags/contexta/cert/"
 ALIAS_TAG_PREFIX = "refs/tags/contexta/alias/"  # + <project>/<alias>/<move id>
+INCOMING_PREFIX = "refs/contexta/incoming/"  # + <writer>: one machine's runs, for ingest
 
 _PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -58,6 +59,15 @@ def check_run(name: object) -> str:
 
 def check_certificate(name: object) -> str:
     return _check("certificate", name, _RUN, MAX_NAME)
+
+
+def check_writer(name: object) -> str:
+    """A writer's name: one path component of ``refs/contexta/incoming/<writer>``."""
+    return _check("writer", name, _RUN, 64)
+
+
+def incoming_ref(writer: str) -> str:
+    return f"{INCOMING_PREFIX}{check_writer(writer)}"
 
 
 def check_alias(name: object) -> str:

@@ -7,6 +7,7 @@ and ``17:30:00+02:00`` before ``16:00:00Z``, once both are parsed.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -65,3 +66,21 @@ def normalize(value: Any) -> str | None:
     if not isinstance(value, str):
         raise InvalidValue(f"{value!r} is not a date-time")
     return stamp(parse(value))
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)?")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(text: object, what: str = "duration") -> float:
+    """Seconds in ``90``, ``30s``, ``10m``, ``1h30m``, ``250ms`` or ``1d``; InvalidValue
+    for anything else, for a zero duration too."""
+    spelled = str(text).strip().replace(" ", "")
+    parts = list(_DURATION.finditer(spelled))
+    covered = "".join(m.group(0) for m in parts)
+    if not parts or covered != spelled or (len(parts) > 1 and not all(m.group(2) for m in parts)):
+        raise InvalidValue(f"{what} {text!r}: give seconds or a duration such as 30s, 10m, 1h")
+    seconds = sum(float(m.group(1)) * _UNIT[m.group(2) or "s"] for m in parts)
+    if not 0 < seconds < float("inf"):
+        raise InvalidValue(f"{what} {text!r} must be longer than zero")
+    return seconds

@@ -62,7 +62,12 @@ def find_root(start: str | Path = ".") -> Path:
 
 def load_config(root: Path) -> HookConfig | None:
     """The configuration at ``root`` (None: none there), its paths checked as written."""
-    table: dict[str, Any] | None = None
+    table = load_table(root)
+    return parse_config(table) if table else None
+
+
+def load_table(root: Path) -> dict[str, Any] | None:
+    """The raw ``[tool.contexta-git]`` table at ``root`` (None: none there)."""
     for name, nested in ((".contexta-git.toml", False), ("pyproject.toml", True)):
         path = root / name
         if not path.is_file():
@@ -75,11 +80,8 @@ def load_config(root: Path) -> HookConfig | None:
         found = doc.get("tool", {}).get("contexta-git") if nested else (
             doc.get("tool", {}).get("contexta-git", doc))
         if found:
-            table = found
-            break
-    if not table:
-        return None
-    return parse_config(table)
+            return dict(found)
+    return None
 
 
 def parse_config(table: dict[str, Any]) -> HookConfig:

@@ -137,14 +137,22 @@ def _record(runs: Any, run_id: Any, config: HookConfig, texts: dict[str, str | N
 
 
 def pre_push(remote: str, repo: str | Path = ".") -> str | None:
-    """Push contexta/runs to ``remote`` along with the user's push (None: no runs yet)."""
+    """Push contexta/runs to ``remote`` along with the user's push (None: no runs yet, or
+    the push was queued because ``push-every`` is set and one went out recently)."""
     from contexta_git.store.runs import Runs
+    from contexta_git.share.batch import push_every
+    from contexta_git.share.push_config import push_config
     from contexta_git.share.sync import push
 
     runs = Runs.open(find_root(repo))
     if runs.store.tip() is None:
         return None
-    return push(runs, remote).tip
+    config = push_config(runs.store)
+    if config.every is not None:
+        done = push_every(runs, remote, config.every, deadline=config.deadline,
+                          writer=config.writer)
+        return getattr(done, "tip", None)
+    return push(runs, remote, deadline=config.deadline, writer=config.writer).tip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,27 +12,37 @@ The plain-git equivalents (see the README):
 then a merge of ``refs/remotes/REMOTE/contexta/runs`` into ``contexta/runs`` that git cannot
 do without a checkout; ``pull`` does it in the object store (see merge.py for the rules).
 Tags are pushed and fetched without ``+``: git refuses to move an existing certificate tag.
+``pull`` also fetches ``+refs/contexta/incoming/*:refs/contexta/incoming-from/REMOTE/*``
+(writers' runs not ingested yet, see ingest.py) and merges each; REMOTE may be a bundle file.
 """
 
 from __future__ import annotations
 
+import itertools
+import random
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from contexta_git.core import records
 from contexta_git.core.schema import RunProblem
-from contexta_git.errors import ContextaError
+from contexta_git.errors import ContextaError, InvalidValue
+from contexta_git.git.process import last_line
 from contexta_git.git.repo import GitStore, View, git
 from contexta_git.store.merge import Resolution, resolve, run_folder, run_ref
-from contexta_git.core.names import ALIAS_TAG_PREFIX, BRANCH, CERT_TAG_PREFIX
+from contexta_git.core.names import (
+    ALIAS_TAG_PREFIX, BRANCH, CERT_TAG_PREFIX, INCOMING_PREFIX, check_writer, incoming_ref)
 from contexta_git.store import ledgers, quarantines
 from contexta_git.store.runs import Runs, problem
 
 RUNS_REFSPEC = f"{BRANCH}:{BRANCH}"
 TAGS_REFSPEC = f"{CERT_TAG_PREFIX}*:{CERT_TAG_PREFIX}*"
 ALIAS_REFSPEC = f"{ALIAS_TAG_PREFIX}*:{ALIAS_TAG_PREFIX}*"  # the signed tags of alias moves
-PUSH_ATTEMPTS = 3
+BUNDLE_REF = "refs/contexta/bundle/runs"  # the runs of the last bundle pulled
+DEADLINE = 60.0  # seconds a push keeps retrying against a remote that keeps moving
+BACKOFF_BASE, BACKOFF_CAP = 0.05, 2.0
 
 
 class NoSuchRemote(ContextaError):
@@ -42,10 +52,19 @@ class NoSuchRemote(ContextaError):
 
 
 class PushRejected(ContextaError):
-    def __init__(self, remote: str, detail: str) -> None:
+    def __init__(self, remote: str, detail: str, raced: bool = True) -> None:
         self.remote, self.detail = remote, detail
-        super().__init__(f"{remote} refused contexta/runs ({detail}); "
-                         f"run contexta-git pull {remote}, then push again")
+        fix = (f"run contexta-git pull {remote}, then push again" if raced else
+               "the server declined it for good: ask its administrator, retrying will not help")
+        super().__init__(f"{remote} refused contexta/runs ({detail}); {fix}")
+
+
+class PushGaveUp(ContextaError):
+    def __init__(self, remote: str, attempts: int, seconds: float, merges: int) -> None:
+        self.remote, self.attempts, self.seconds = remote, attempts, seconds
+        super().__init__(f"{remote} kept moving: contexta/runs not pushed after {attempts} "
+                         f"attempts in {seconds:.1f} s ({merges} merged, kept here); push "
+                         "again later, raise --deadline, or batch pushes with --every")
 
 
 class NothingToPush(ContextaError):
@@ -66,6 +85,7 @@ class PullResult:
     removed: tuple[str, ...] = ()  # runs of ours the incoming history deleted (rm)
     previous: str | None = None  # the tip before the pull: it still holds what was removed
     refused: tuple[RunProblem, ...] = ()  # incoming runs that cannot be read: not merged
+    writers: tuple[str, ...] = ()  # writers whose incoming ref brought something new
 
 
 @dataclass(frozen=True)
@@ -74,53 +94,106 @@ class PushResult:
     tip: str
     pulled: tuple[PullResult, ...] = ()  # merges done because the remote had moved
     tags: tuple[str, ...] = ()  # certificate tags the remote did not have
+    attempts: int = 1  # pushes tried: one more than the merges in ``pulled``
+    seconds: float = 0.0  # from the first try to the one that landed
+    ref: str = BRANCH  # where the runs went: the branch, or a writer's incoming ref
 
 
 def tracking_ref(remote: str) -> str:
     return f"refs/remotes/{remote}/contexta/runs"
 
 
+def incoming_copy(remote: str) -> str:
+    """Where ``pull`` keeps its copies of a remote's incoming refs (``<prefix><writer>``)."""
+    return f"refs/contexta/incoming-from/{remote}/"
+
+
 def _cwd(store: GitStore) -> str:
     return str(store.workdir or store.git_dir)
 
 
-def _check_remote(store: GitStore, remote: str) -> None:
+def _source(store: GitStore, remote: str) -> tuple[str, str]:
+    """(what git fetches from, the ref its runs land in): a remote, or a bundle file."""
     names = git(["remote"], cwd=_cwd(store)).stdout.decode().split()
-    if remote not in names:
-        raise NoSuchRemote(remote)
+    if remote in names:
+        return remote, tracking_ref(remote)
+    path = Path(remote)
+    if path.is_file():
+        checked = git(["bundle", "verify", str(path.resolve())], cwd=_cwd(store))
+        if b"lacks these prerequisite" in checked.stderr:
+            raise InvalidValue(f"{remote} holds only runs newer than commits this repository "
+                               "lacks (made with --since): pull the earlier bundle first")
+        if checked.returncode != 0:
+            raise InvalidValue(f"{remote} is not a bundle this repository can read: "
+                               f"{last_line(checked).removeprefix('error: ')}")
+        return str(path.resolve()), BUNDLE_REF
+    raise NoSuchRemote(remote)
 
 
 def pull(runs: Runs, remote: str = "origin", *,
          progress: Callable[[int, int | None, str], None] | None = None) -> PullResult:
-    """Fetch the remote's runs and certificates, then merge its runs into contexta/runs.
-    ``progress(step, steps, what)`` hears of each step (the CLI draws it)."""
+    """Fetch the remote's runs, certificates, alias tags and incoming refs (writers' runs not
+    ingested yet), then merge them into contexta/runs. ``remote`` may also be a bundle file
+    (``bundle create``). ``progress(step, steps, what)`` hears of each step."""
     store = runs.store
     report = progress or (lambda done, total, what: None)
-    _check_remote(store, remote)
+    url, ref = _source(store, remote)
     report(0, 2, f"fetching from {remote}")
-    ref = tracking_ref(remote)
     known_tags = _cert_tags(store)
-    fetched = git(["fetch", "--no-tags", remote, f"+{BRANCH}:{ref}", TAGS_REFSPEC, ALIAS_REFSPEC],
-                  cwd=_cwd(store))
+    copies = incoming_copy(remote) if ref != BUNDLE_REF else None
+    extra = [f"+{INCOMING_PREFIX}*:{copies}*"] if copies else []
+    if copies:  # ingested refs are gone from the remote: forget ours before fetching
+        _delete_refs(store, _refs(store, copies), copies)
+    fetched = git(["fetch", "--no-tags", url, f"+{BRANCH}:{ref}", *extra, TAGS_REFSPEC,
+                   ALIAS_REFSPEC], cwd=_cwd(store))
+    theirs: str | None = None
     if fetched.returncode != 0 and b"couldn't find remote ref" in fetched.stderr:
-        tags = git(["fetch", "--no-tags", remote, TAGS_REFSPEC, ALIAS_REFSPEC], cwd=_cwd(store))
-        _fail_unless_ok(tags, "fetch", remote)
-        return PullResult(remote, "no-remote-runs", store.tip(),
-                          tags=tuple(sorted(_cert_tags(store) - known_tags)),
-                          previous=store.tip())
-    _fail_unless_ok(fetched, "fetch", remote)
-    theirs = store.ref_target(ref)
-    assert theirs is not None
+        rest = git(["fetch", "--no-tags", url, *extra, TAGS_REFSPEC, ALIAS_REFSPEC],
+                   cwd=_cwd(store))
+        _fail_unless_ok(rest, "fetch", remote)
+    else:
+        _fail_unless_ok(fetched, "fetch", remote)
+        theirs = store.ref_target(ref)
     report(1, 2, "merging runs")
     previous = store.tip()
-    tip, how, result = merge_runs(store, theirs, remote)
-    if how == "merge":  # the merge may have landed on a tip newer than the one read above
-        parents = store.parents(tip) if tip else []
-        previous = parents[0] if parents else previous
+    how, result, tip = "no-remote-runs", Resolution(), previous
+    if theirs is not None:
+        tip, how, result = merge_runs(store, theirs, remote)
+        if how == "merge":  # the merge may have landed on a tip newer than the one read above
+            parents = store.parents(tip) if tip else []
+            previous = parents[0] if parents else previous
+    writers = []
+    for name, target in (_refs(store, copies).items() if copies else ()):
+        tip, done, more = merge_runs(store, target, f"{remote} incoming {name}")
+        if done != "up-to-date":
+            writers.append(name)
+            _absorb(result, more)
     return PullResult(remote, how, tip, tuple(sorted(result.added)), tuple(sorted(result.merged)),
                       tuple(sorted(result.kept)), tuple(result.notes),
                       tuple(sorted(_cert_tags(store) - known_tags)),
-                      tuple(sorted(result.removed)), previous, tuple(result.refused))
+                      tuple(sorted(result.removed)), previous, tuple(result.refused),
+                      tuple(writers))
+
+
+def _refs(store: GitStore, prefix: str) -> dict[str, str]:
+    """{name after ``prefix``: commit} of the refs under ``prefix``."""
+    listed = git(["for-each-ref", "--format=%(refname) %(objectname)", prefix], cwd=_cwd(store))
+    pairs = (ln.split() for ln in listed.stdout.decode().splitlines() if ln.strip())
+    return {name.removeprefix(prefix): oid for name, oid in pairs}
+
+
+def _delete_refs(store: GitStore, refs: dict[str, str], prefix: str = "") -> None:
+    """Delete local refs ``prefix + name``, each only if it still names its commit."""
+    if refs:
+        lines = "".join(f"delete {prefix}{n} {oid}\n" for n, oid in refs.items())
+        git(["update-ref", "--stdin"], cwd=_cwd(store), input=lines.encode(), check=True)
+
+
+def _absorb(into: Resolution, more: Resolution) -> None:
+    for name in ("added", "merged", "kept", "removed"):
+        getattr(into, name).update(getattr(more, name))
+    into.notes.extend(more.notes)
+    into.refused.extend(more.refused)
 
 
 def merge_runs(store: GitStore, theirs: str, label: str) -> tuple[str | None, str, Resolution]:
@@ -144,38 +217,70 @@ def merge_runs(store: GitStore, theirs: str, label: str) -> tuple[str | None, st
 
 
 def push(runs: Runs, remote: str = "origin", *, retry: bool = True,
+         deadline: float = DEADLINE, writer: str | None = None,
          progress: Callable[[int, int | None, str], None] | None = None) -> PushResult:
-    """Push contexta/runs and every certificate tag; a remote that moved is pulled and
-    merged first, then pushed again (``retry``), at most a few times."""
+    """Push contexta/runs and every certificate and alias tag. When the remote moved, wait
+    a jittered, growing pause, pull and merge, and push again, until ``deadline`` seconds
+    have passed (``retry=False``: fail at once); never forced. With ``writer``, push to the
+    writer's own ref ``refs/contexta/incoming/<writer>`` instead, which nobody else moves
+    (``ingest`` merges it into contexta/runs)."""
     store = runs.store
     report = progress or (lambda done, total, what: None)
     if store.tip() is None:
         raise NothingToPush()
+    target = incoming_ref(check_writer(writer)) if writer is not None else BRANCH
+    started = time.monotonic()
     pulled: list[PullResult] = []
-    for attempt in range(PUSH_ATTEMPTS):
-        report(attempt, None, f"pushing to {remote}" + (f" (try {attempt + 1})" if attempt else ""))
-        pushed = git(["push", "--porcelain", "--no-verify", remote, RUNS_REFSPEC, TAGS_REFSPEC,
-                      ALIAS_REFSPEC], cwd=_cwd(store))
-        lines = pushed.stdout.decode(errors="replace").splitlines()
-        runs_line = next((ln for ln in lines if f"\t{RUNS_REFSPEC}\t" in ln), "")
-        if runs_line.startswith("!") and "rejected" in runs_line:
-            detail = runs_line.split("\t")[-1].strip()
-            if not retry:
-                raise PushRejected(remote, detail)
-            pulled.append(pull(runs, remote))
-            continue
-        tag_errors = [ln for ln in lines if ln.startswith("!") and CERT_TAG_PREFIX in ln]
-        if tag_errors:
-            name = tag_errors[0].split("\t")[1].split(":")[-1].removeprefix("refs/tags/")
-            raise ContextaError(f"{remote} already has a different tag {name}; "
-                                "certificate tags are never moved")
-        _fail_unless_ok(pushed, "push")
-        tags = tuple(ln.split("\t")[1].split(":")[-1].removeprefix("refs/tags/")
-                     for ln in lines if ln.startswith("*") and CERT_TAG_PREFIX in ln)
-        tip = store.tip()
-        assert tip is not None
-        return PushResult(remote, tip, tuple(pulled), tags)
-    raise PushRejected(remote, f"it moved again during {PUSH_ATTEMPTS} tries")
+    for attempt in itertools.count(1):
+        merged = f", {len(pulled)} merge{'s' * (len(pulled) != 1)} so far" if pulled else ""
+        report(attempt - 1, None, f"pushing to {remote}"
+               + (f" (attempt {attempt}{merged})" if attempt > 1 else ""))
+        refused, tags = _push_once(store, remote, f"{BRANCH}:{target}")
+        elapsed = time.monotonic() - started
+        if refused is None:
+            tip = store.tip()
+            assert tip is not None
+            return PushResult(remote, tip, tuple(pulled), tags, attempt, elapsed, target)
+        if not retry or writer is not None or not _lost_race(refused):
+            raise PushRejected(remote, refused, _lost_race(refused))
+        if elapsed >= deadline:
+            raise PushGaveUp(remote, attempt, elapsed, len(pulled))
+        time.sleep(min(backoff(attempt), max(0.0, deadline - elapsed)))
+        pulled.append(pull(runs, remote))
+    raise AssertionError("unreachable")
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after the ``attempt``-th refusal: "full jitter", uniform between
+    nothing and a ceiling that doubles from 50 ms up to 2 s, so that writers who lost
+    the same race spread out instead of colliding again."""
+    return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
+
+
+def _lost_race(reason: str) -> bool:
+    """Whether git refused the push because another push landed first (worth a retry),
+    rather than for good (a hook that declined it, a protected branch)."""
+    return any(why in reason for why in ("fetch first", "non-fast-forward", "stale info",
+                                         "failed to update ref", "cannot lock ref",
+                                         "failed to lock", "incorrect old value"))
+
+
+def _push_once(store: GitStore, remote: str, refspec: str) -> tuple[str | None, tuple[str, ...]]:
+    """One ``git push``: (why the runs ref was refused, None when it landed; new cert tags)."""
+    pushed = git(["push", "--porcelain", "--no-verify", remote, refspec, TAGS_REFSPEC,
+                  ALIAS_REFSPEC], cwd=_cwd(store))
+    lines = pushed.stdout.decode(errors="replace").splitlines()
+    runs_line = next((ln for ln in lines if f"\t{refspec}\t" in ln), "")
+    if runs_line.startswith("!") and "rejected" in runs_line:
+        return runs_line.split("\t")[-1].strip(), ()
+    tag_errors = [ln for ln in lines if ln.startswith("!") and CERT_TAG_PREFIX in ln]
+    if tag_errors:
+        name = tag_errors[0].split("\t")[1].split(":")[-1].removeprefix("refs/tags/")
+        raise ContextaError(f"{remote} already has a different tag {name}; "
+                            "certificate tags are never moved")
+    _fail_unless_ok(pushed, "push")
+    return None, tuple(ln.split("\t")[1].split(":")[-1].removeprefix("refs/tags/")
+                       for ln in lines if ln.startswith("*") and CERT_TAG_PREFIX in ln)
 
 
 def _fail_unless_ok(result: subprocess.CompletedProcess[bytes], verb: str,
