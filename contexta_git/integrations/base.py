@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import enum
+import functools
 import math
 import numbers
 import os
@@ -48,6 +49,7 @@ def env_rank() -> int:
     return 0
 
 
+@functools.lru_cache(maxsize=4096)  # a training logs the same few names at every step
 def key(name: object) -> str:
     """A metric or param name the store accepts: odd characters become ``_``."""
     clean = _BAD_KEY_CHARS.sub("_", str(name).strip()) or "_"
@@ -58,6 +60,8 @@ def key(name: object) -> str:
 
 def number(value: Any) -> float | int | None:
     """A metric value as a plain number (tensors and numpy scalars too), or None."""
+    if type(value) is float:
+        return value
     if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 0) == 0:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -116,11 +120,14 @@ class Recorder:
 
     def open(self, params: Mapping[str, Any] | None = None, *, tags: Mapping[str, Any] | None = None,
              name: str | None = None) -> Run:
-        """Start the run (once): the framework's params, then the ones the user gave."""
+        """Start the run (once): the framework's params, then the ones the user gave. A
+        second training with the same adapter is a run of its own, ``NAME-2``."""
         if self.run is not None:
             return self.run
         merged = {**flat_params(params or {}), **flat_params(self.extra_params)}
         run_name = name or self.name or default_name(self.framework)
+        if self.runs_opened:
+            run_name = f"{run_name}-{self.runs_opened + 1}"
         self.run = start_run(run_name, project=self.project, repo=self.repo, params=merged,
                              tags={**self.tags, **(tags or {})},
                              flush_interval=self.flush_interval).start()

@@ -36,11 +36,12 @@ class ContextaCallback:
         self._model: Any = None
 
     def __call__(self, env: Any) -> None:
-        if env_rank() != 0:
-            return
         if env.iteration == env.begin_iteration:
             self.finish()  # a new training: the previous one stopped early
-            self.recorder.open(env.params)
+            if env_rank() == 0:
+                self.recorder.open(env.params)
+        if not self.recorder.active:
+            return
         self._model = env.model
         for result in env.evaluation_result_list or ():
             data, metric, value = result[0], result[1], result[2]

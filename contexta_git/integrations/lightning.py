@@ -48,8 +48,7 @@ class ContextaLogger(Logger):  # type: ignore[misc]
 
     def _open(self) -> None:
         if not self.recorder.active:
-            opened = self.recorder.runs_opened
-            self.recorder.open(self._params, name=self._name if not opened else f"{self._name}-{opened + 1}")
+            self.recorder.open(self._params)
 
     @rank_zero_only  # type: ignore[untyped-decorator]
     def log_hyperparams(self, params: Mapping[str, Any] | Namespace, *args: Any, **kwargs: Any) -> None:

@@ -26,7 +26,10 @@ from sklearn.utils import all_estimators
 from contexta_git.integrations.base import Recorder, default_name, env_rank
 
 _PATCHED: dict[Any, Callable[..., Any] | None] = {}  # class -> its own fit (None: inherited)
-_inside = threading.local()
+# one entry per fit under way, in any thread: a fit that starts while another runs (a
+# pipeline's step, a search's candidate, in joblib's threads too) is part of that one
+_inside: list[bool] = []
+_lock = threading.Lock()
 
 
 def autolog(project: str = "default", repo: str | os.PathLike[str] | None = None, *,
@@ -59,13 +62,16 @@ def _restore() -> None:
 def _wrap(fit: Callable[..., Any], settings: dict[str, Any]) -> Callable[..., Any]:
     @functools.wraps(fit)
     def recorded_fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if getattr(_inside, "depth", 0) or env_rank() != 0:
-            return fit(self, *args, **kwargs)
-        _inside.depth = 1
+        with _lock:
+            outer = not _inside and env_rank() == 0
+            _inside.append(outer)
         try:
+            if not outer:
+                return fit(self, *args, **kwargs)
             return _recorded(fit, self, args, kwargs, settings)
         finally:
-            _inside.depth = 0
+            with _lock:
+                _inside.pop()
     return recorded_fit
 
 

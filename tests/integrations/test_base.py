@@ -60,3 +60,13 @@ def test_a_missing_framework_skips_or_fails_as_ci_asks(monkeypatch: pytest.Monke
     monkeypatch.setenv("CONTEXTA_GIT_REQUIRE_FRAMEWORKS", "1")
     with pytest.raises(pytest.fail.Exception, match="no_such_framework is not installed"):
         framework("no_such_framework")
+
+
+def test_a_second_training_with_the_same_adapter_is_a_run_of_its_own(repo: Path) -> None:
+    recorder = base.Recorder("test", "twice", "default", repo, None, None)
+    for _ in range(3):
+        recorder.open()
+        recorder.metrics({"loss": 1.0}, 0)
+        recorder.close("completed")
+    from contexta_git.store.runs import Runs
+    assert sorted(i.name for i in Runs.open(repo).ids()) == ["twice", "twice-2", "twice-3"]
