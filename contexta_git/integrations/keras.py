@@ -1,4 +1,4 @@
-"""Keras 3 (any backend): ``model.fit(..., callbacks=[ContextaCallback()])``.
+"""Keras 3 (tested on the torch backend): ``model.fit(..., callbacks=[ContextaCallback()])``.
 
 One run per ``fit``: params are Keras's own fit parameters (``epochs``, ``steps``), the
 optimizer's config under ``optimizer.`` and the loss; each training batch's logs are
