@@ -1,6 +1,6 @@
 """The house's floors: every import inside the package points down the layer list.
 
-cli -> demo, compat, share, web -> release, analysis, record -> store -> git -> core.
+cli -> demo, compat, integrations, share, web -> release, analysis, record -> store -> git -> core.
 ``errors`` is below everything; ``config`` and ``contract`` (upstream's public module
 paths) belong to compat; ``hook_run`` is the stub old hooks still call."""
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "contexta_git"
 LEVEL = {"errors": 0, "core": 1, "git": 2, "store": 3, "record": 4, "analysis": 4,
-         "release": 4, "share": 5, "compat": 5, "config": 5, "contract": 5, "demo": 5, "web": 5,
+         "release": 4, "integrations": 5, "share": 5, "compat": 5, "config": 5, "contract": 5,
+         "demo": 5, "web": 5,
          "cli": 6, "hook_run": 6, "__main__": 7, "__init__": 7}
 # one room may use another on its own floor only in this direction
 SAME_FLOOR = {("compat", "config"), ("compat", "contract")}

@@ -119,6 +119,8 @@ def merge_header(existing: bytes | None, update: Mapping[str, Any]) -> bytes:
 def check_number(key: str, value: object) -> float | int:
     """A metric value: a finite real number, never a bool, NaN or infinity. Any
     ``numbers.Real`` (numpy scalars, fractions) is converted to a plain int or float."""
+    if type(value) is float and math.isfinite(value):
+        return value  # the common case, once per logged point: no ABC checks
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         # the message may be recorded (``run``'s metrics.invalid event): never echo a
         # value whose key looks like a secret

@@ -183,6 +183,8 @@ def text(value: Any, what: str) -> str:
 
 def whole(value: Any, what: str) -> int:
     """A whole number (numpy integers too), never a bool."""
+    if type(value) is int:
+        return value  # the common case (a step): no ABC checks
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidValue(f"{what} must be an integer, got {type(value).__name__}")
     return int(value)
