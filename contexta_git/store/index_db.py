@@ -62,15 +62,25 @@ def user_key(common_dir: Path) -> bytes:
     (``~/.local/state``), made on first use, readable by the user only. Outside the
     repository, so an index file written by anyone else (a copied ``.git``, another
     account) is never trusted. Where the home folder cannot be written, a key in the git
-    directory stands in (it then only detects edits made without it)."""
+    directory stands in, mixed with the identity (device, inode) of the folder holding
+    it: a repository handed over whole carries that key file, but not the folder it was
+    made in, so an index its author signed is rebuilt; this key only detects edits made
+    without it."""
     state = os.environ.get("XDG_STATE_HOME")
     places = []
     with contextlib.suppress(RuntimeError):
         places.append(Path(state) if state else Path.home() / ".local" / "state")
-    for place in [*(p / "contexta-git" for p in places), common_dir / "contexta"]:
+    for place in (p / "contexta-git" for p in places):
         key = _key_at(place / "index.key")
         if key is not None:
             return key
+    folder = common_dir / "contexta"
+    key = _key_at(folder / "index.key")
+    if key is not None:
+        with contextlib.suppress(OSError):
+            st = folder.stat()
+            where = f"{st.st_dev}:{st.st_ino}".encode()
+            return hashlib.blake2b(where, key=key, digest_size=32).digest()
     raise Unusable("no index key")
 
 
