@@ -74,16 +74,19 @@ def certificates(runs: Runs, ref: str) -> list[Any]:
 
 def policies(workdir: Path | None) -> list[str]:
     """Policy files a user can pick: ``*.toml`` files at the top of the working tree and
-    under ``policies/`` that read as a policy."""
+    under ``policies/`` that read as a policy. Only regular files inside the working tree
+    are opened (:func:`policy_path`): a link to a device or a pipe would be read forever,
+    one leading out of the repository would offer a file that is not its own."""
     if workdir is None:
         return []
     found = []
     for path in sorted([*workdir.glob("*.toml"), *workdir.glob("policies/**/*.toml")]):
+        name = path.relative_to(workdir).as_posix()
         try:
-            load_policy(path)
-        except InvalidPolicy:
+            load_policy(policy_path(workdir, name))
+        except (InvalidPolicy, InvalidValue):
             continue
-        found.append(path.relative_to(workdir).as_posix())
+        found.append(name)
     return found
 
 

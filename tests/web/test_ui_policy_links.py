@@ -1,0 +1,43 @@
+"""A repository's ``*.toml`` files may be symbolic links (git stores them): one to a
+device or a pipe (``/dev/zero``, a FIFO) would make the run page read forever, one to a
+file outside the repository would be opened and offered as a policy. The list of
+policies a run page offers holds neither."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from contexta_git.store.runs import Runs
+from contexta_git.web.run_page import policies
+from contexta_git.web.site import Settings, page
+from tests.web.sample import build
+
+
+def test_a_link_to_a_pipe_or_out_of_the_repository_is_never_read(repo: Path,
+                                                                  tmp_path: Path) -> None:
+    build(repo, certificate=False)
+    (repo / "policies").mkdir(exist_ok=True)
+    (repo / "policies" / "mine.toml").write_text("[metrics.accuracy]\nmin = 0.1\n")
+    outside = tmp_path / "outside.toml"
+    outside.write_text("[metrics.accuracy]\nmin = 0.2\n")
+    (repo / "policies" / "out.toml").symlink_to(outside)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    (repo / "stuck.toml").symlink_to(pipe)
+    answers: list[object] = []
+    worker = threading.Thread(target=lambda: answers.append(
+        (policies(repo), page(Runs.open(repo), "runs/vision/tuned.html", {}, Settings()).status)),
+        daemon=True)
+    worker.start()
+    worker.join(10)
+    stuck = worker.is_alive()
+    if stuck:  # let the reader go: open the pipe for writing and close it
+        os.close(os.open(pipe, os.O_WRONLY))
+        worker.join(10)
+    assert not stuck, "the run page read from a pipe"
+    assert len(answers) == 1
+    offered, status = answers[0]  # type: ignore[misc]
+    assert status == 200 and "policies/mine.toml" in offered
+    assert "policies/out.toml" not in offered and "stuck.toml" not in offered
