@@ -5,9 +5,11 @@ In order: the alias names a run; the move in force names its tag and that tag ex
 an annotated tag; git verify-tag accepts its signature and the signer is trusted
 (signer.py, as for certificates); the tag's own name equals its ref; it tags a commit
 of the runs branch's history that added this very move; the move written in the tag
-message equals the move on the branch tip, field by field; and a certificate the move
-names still verifies and allows delivery. Any forged, re-signed, moved or edited tag,
-and any edit of the branch record, is named as a problem.
+message equals the move on the branch tip, field by field; a certificate the move
+names still verifies and allows delivery; and a move made after the alias was protected
+names a certificate (a clone that had not pulled the protection may have made it).
+Any forged, re-signed, moved or edited tag, and any edit of the branch record, is named
+as a problem.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def verify_alias(runs: Runs, alias: str | AliasName) -> AliasVerification:
     name = alias if isinstance(alias, AliasName) else AliasName.parse(alias)
     store = runs.store
     view = runs.view()
-    move = ledgers.current(ledgers.read(view, name.path))
+    history = ledgers.read(view, name.path)
+    move = ledgers.current(history)
     if move is None:
         raise ContextaError(f"alias {name} names no run: nothing to verify")
     run = str(move.get("run"))
@@ -59,6 +62,12 @@ def verify_alias(runs: Runs, alias: str | AliasName) -> AliasVerification:
     short = ref.removeprefix("refs/tags/")
     problems: list[str] = []
     warnings: list[str] = []
+    guard = ledgers.protected(history)
+    if guard is not None and ledgers.order(guard) <= ledgers.order(move) and not isinstance(
+            move.get("certificate"), str):
+        # (a clone that had not pulled the protection could make it, and pull keeps it)
+        problems.append(f"the alias is protected since {guard.get('at')} but the move "
+                        f"{move['id']} to {run} names no certificate")
 
     def done(signer: str | None = None) -> AliasVerification:
         return AliasVerification(str(name), run, short, tuple(problems), tuple(warnings), signer)
