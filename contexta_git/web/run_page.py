@@ -96,6 +96,8 @@ def policy_path(workdir: Path | None, text: str) -> Path:
     if workdir is None:
         raise InvalidValue("a bare repository has no policy files to choose from")
     root = workdir.resolve()
+    if "\0" in text:  # (no file is named so; the OS refuses it before any check)
+        raise InvalidValue(f"policy {text!r} is not a file inside the repository")
     target = (root / text).resolve()
     if not target.is_relative_to(root) or ".git" in target.relative_to(root).parts:
         raise InvalidValue(f"policy {text!r} is not a file inside the repository")

@@ -41,3 +41,10 @@ def test_a_link_to_a_pipe_or_out_of_the_repository_is_never_read(repo: Path,
     offered, status = answers[0]  # type: ignore[misc]
     assert status == 200 and "policies/mine.toml" in offered
     assert "policies/out.toml" not in offered and "stuck.toml" not in offered
+
+
+def test_a_policy_name_with_a_nul_byte_is_a_400_naming_it(repo: Path) -> None:
+    build(repo, certificate=False)
+    answer = page(Runs.open(repo), "runs/vision/tuned.html", {"policy": ["a\0.toml"]}, Settings())
+    assert answer.status == 200  # the run page itself, the gate's error on it
+    assert b"is not a file inside the repository" in answer.body
