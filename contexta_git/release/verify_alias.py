@@ -6,10 +6,10 @@ an annotated tag; git verify-tag accepts its signature and the signer is trusted
 (signer.py, as for certificates); the tag's own name equals its ref; it tags a commit
 of the runs branch's history that added this very move; the move written in the tag
 message equals the move on the branch tip, field by field; a certificate the move
-names still verifies and allows delivery; and a move made after the alias was protected
-names a certificate (a clone that had not pulled the protection may have made it).
-Any forged, re-signed, moved or edited tag, and any edit of the branch record, is named
-as a problem.
+names still verifies and allows delivery; a move made after the alias was protected
+names a certificate (a clone that had not pulled the protection may have made it); and
+no entry an earlier version of the ledger held was dropped (a rollback). Any forged,
+re-signed, moved or edited tag, and any edit of the branch record, is named as a problem.
 """
 
 from __future__ import annotations
@@ -62,6 +62,11 @@ def verify_alias(runs: Runs, alias: str | AliasName) -> AliasVerification:
     short = ref.removeprefix("refs/tags/")
     problems: list[str] = []
     warnings: list[str] = []
+    for gone in _dropped(store, name.path, history):
+        what = f"move {gone['id']} to {gone.get('run')}" if gone.get("action", ledgers.SET) == \
+            ledgers.SET else f"{gone.get('action')} {gone['id']}"
+        problems.append(f"the runs branch no longer records {what} (at {gone.get('at')}): "
+                        "the alias's ledger was rewritten")
     guard = ledgers.protected(history)
     if guard is not None and ledgers.order(guard) <= ledgers.order(move) and not isinstance(
             move.get("certificate"), str):
@@ -96,6 +101,21 @@ def verify_alias(runs: Runs, alias: str | AliasName) -> AliasVerification:
             why = found.problems[0] if found.problems else f"decision {found.decision}"
             problems.append(f"certificate {cert} named by the move no longer holds: {why}")
     return done(signer)
+
+
+def _dropped(store: GitStore, path: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries an earlier version of the ledger held and the tip's does not. Ledgers only
+    grow (merges keep the union), so a dropped entry is a rewrite: a later move removed
+    to make an older one current again, or a protection removed."""
+    now = {e["id"] for e in history}
+    gone: dict[str, dict[str, Any]] = {}
+    for data in store.path_versions(path):
+        try:
+            earlier = ledgers.entries(data, path)
+        except ContextaError:
+            continue  # an unreadable version: nothing it held can be named
+        gone.update((e["id"], e) for e in earlier if e["id"] not in now and e["id"] not in gone)
+    return sorted(gone.values(), key=ledgers.order)
 
 
 def _check_commit(store: GitStore, commit: str, name: AliasName, move_id: str,
