@@ -53,3 +53,32 @@ def test_an_object_planted_under_a_sqlite_name_is_removed_before_it_runs(
     assert select_best_run(runs, None, "acc", project="p") == "run:p.dddd"
     assert sorted(s.metrics["acc"] for s in run_summaries(runs.view(), "p")) == [0.1, 0.2, 0.3, 0.4]
     assert not {"sqlite_evil", "sqlite_v", "sqlite_t"} & set(objects(repo))
+
+
+def test_an_index_whose_entries_disagree_with_its_rows_is_never_sealed(repo: Path) -> None:
+    """The rows stay as signed, but the order ``best`` made is rebuilt (REINDEX) under
+    another expression, then given its own definition back: its entries now rank the runs
+    backwards. Re-sealing checks the rows, so it must also rebuild the indexes."""
+    runs = make(repo, "a", "bb", "ccc")  # acc 0.1, 0.2, 0.3
+    assert select_best_run(runs, None, "acc") == "run:p.ccc"  # (leaves an order on acc)
+    db = sqlite3.connect(index_file(repo))
+    name, sql = db.execute("SELECT name, sql FROM sqlite_master WHERE name LIKE 'runs_by_%'").fetchone()
+    db.close()
+
+    def define(text: str) -> None:
+        db = sqlite3.connect(index_file(repo))
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", (text, name))
+        db.commit()
+        db.close()
+
+    define(sql.replace("(json_extract", "(-json_extract"))
+    db = sqlite3.connect(index_file(repo))
+    db.execute(f"REINDEX {name}")
+    db.commit()
+    db.close()
+    define(sql)
+    assert select_best_run(runs, None, "acc") == "run:p.ccc"
+    assert select_best_run(runs, None, "acc", higher_is_better=False) == "run:p.a"
+    record(runs, "p", "dddd", metrics={"acc": 0.4}, capture_environment=False)
+    assert select_best_run(runs, None, "acc") == "run:p.dddd"
