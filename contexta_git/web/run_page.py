@@ -76,11 +76,14 @@ def policies(workdir: Path | None) -> list[str]:
     """Policy files a user can pick: ``*.toml`` files at the top of the working tree and
     under ``policies/`` that read as a policy. Only regular files inside the working tree
     are opened (:func:`policy_path`): a link to a device or a pipe would be read forever,
-    one leading out of the repository would offer a file that is not its own."""
+    one leading out of the repository would offer a file that is not its own; a
+    ``policies`` folder that is itself a link is not walked (glob follows no link below)."""
     if workdir is None:
         return []
+    folder = workdir / "policies"  # a link (to /, or back into the repository) is not walked
+    nested = [] if folder.is_symlink() else list(folder.glob("**/*.toml"))
     found = []
-    for path in sorted([*workdir.glob("*.toml"), *workdir.glob("policies/**/*.toml")]):
+    for path in sorted([*workdir.glob("*.toml"), *nested]):
         name = path.relative_to(workdir).as_posix()
         try:
             load_policy(policy_path(workdir, name))

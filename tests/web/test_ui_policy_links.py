@@ -48,3 +48,13 @@ def test_a_policy_name_with_a_nul_byte_is_a_400_naming_it(repo: Path) -> None:
     answer = page(Runs.open(repo), "runs/vision/tuned.html", {"policy": ["a\0.toml"]}, Settings())
     assert answer.status == 200  # the run page itself, the gate's error on it
     assert b"is not a file inside the repository" in answer.body
+
+
+def test_a_policies_folder_that_is_a_link_is_not_walked(repo: Path) -> None:
+    """``policies`` committed as a link (to ``/``, or back to the repository, which then
+    walks ``.git`` too) would have each run page walk that whole tree."""
+    build(repo, certificate=False)
+    (repo / "policies").symlink_to(".")
+    offered = policies(repo)
+    assert "quality.toml" in offered
+    assert not [name for name in offered if name.startswith("policies/")], offered
