@@ -214,7 +214,12 @@ def _checked(path: Path) -> sqlite3.Connection:
         if _schema(db) != _expected():
             with transaction(db, write=True):
                 if _schema(db) != _expected():
-                    _reset(db)
+                    try:
+                        _reset(db)
+                    except sqlite3.OperationalError as exc:  # a virtual table of no known
+                        if exc.sqlite_errorcode != sqlite3.SQLITE_ERROR:  # module; not a full disk
+                            raise
+                        raise _foreign() from None
                 if _schema(db) != _expected():  # something SQLite will not drop: a new file
                     raise _foreign()
     except BaseException:

@@ -82,3 +82,17 @@ def test_an_index_whose_entries_disagree_with_its_rows_is_never_sealed(repo: Pat
     assert select_best_run(runs, None, "acc", higher_is_better=False) == "run:p.a"
     record(runs, "p", "dddd", metrics={"acc": 0.4}, capture_environment=False)
     assert select_best_run(runs, None, "acc") == "run:p.dddd"
+
+
+def test_a_planted_virtual_table_of_no_known_module_starts_the_file_again(repo: Path) -> None:
+    """Dropping it fails (no such module): the file is started again, not left unusable
+    (every command would then read every run)."""
+    from contexta_git.store import index_db
+
+    runs = make(repo, "a", "bb", "ccc")
+    assert len(run_summaries(runs.view(), "p")) == 3
+    plant(repo, ("table", "vt", "vt", "CREATE VIRTUAL TABLE vt USING nosuch (a)"))
+    assert sorted(s.metrics["acc"] for s in run_summaries(runs.view(), "p")) == [0.1, 0.2, 0.3]
+    assert "vt" not in objects(repo)
+    common = index_file(repo).parent.parent
+    assert index_db.sealed(common, index_db.user_key(common))
