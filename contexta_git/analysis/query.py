@@ -23,7 +23,7 @@ import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from contexta_git.core.time import parse as parse_time
@@ -152,6 +152,13 @@ class Not(Expr):
         yield from self.part.columns()
 
 
+class DateText(str):
+    """A date or date-time written in a filter (its text, as before; marked so that a
+    value that is a time compares with it as an instant)."""
+
+    __slots__ = ()
+
+
 def _compare(left: Any, op: str, right: Any) -> bool:
     """Numbers compare as numbers, times as instants, everything else as text."""
     if isinstance(left, bool) or isinstance(right, bool):
@@ -160,6 +167,14 @@ def _compare(left: Any, op: str, right: Any) -> bool:
         return _OPS[op](str(left).lower(), str(right).lower()) if op in ("==", "!=") else False
     if isinstance(left, int | float) and isinstance(right, int | float):
         return _OPS[op](left, right)
+    if isinstance(right, DateText) and isinstance(left, str | date) and not isinstance(
+            left, datetime):
+        # a date param: a datetime.date when read from the run, its ISO text from the index
+        # (a date-time param likewise): compared as an instant either way
+        try:
+            left = parse_time(left if isinstance(left, str) else left.isoformat())
+        except InvalidValue:
+            pass
     if isinstance(left, datetime):
         try:
             moment = parse_time(str(right), end=op in ("<=", ">"))
@@ -296,7 +311,7 @@ class _Parser:
                 parse_time(tok.text)
             except InvalidValue as exc:
                 raise QueryError(self.text, tok.pos, str(exc)) from exc
-            return tok.text
+            return DateText(tok.text)
         if tok.kind == "keyword" and tok.text in ("true", "false", "null"):
             self.at += 1
             return {"true": True, "false": False, "null": None}[tok.text]

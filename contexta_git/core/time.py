@@ -8,7 +8,7 @@ and ``17:30:00+02:00`` before ``16:00:00Z``, once both are parsed.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from contexta_git.errors import InvalidValue
@@ -36,7 +36,8 @@ def parse(text: str, *, end: bool = False) -> datetime:
         if len(text) == 10:
             day = date.fromisoformat(text)
             moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return moment + timedelta(days=1) - timedelta(microseconds=1) if end else moment
+            # its last microsecond set, not reached by adding a day (9999-12-31 has no next day)
+            return moment.replace(hour=23, minute=59, second=59, microsecond=999999) if end else moment
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise InvalidValue(f"{text!r} is not an ISO date or date-time (e.g. 2025-04-01 or "

@@ -20,10 +20,11 @@ A protected alias accepts a move only with a certificate that verifies
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from contexta_git.core import records
-from contexta_git.core.time import now
+from contexta_git.core.time import now, sort_key, stamp
 from contexta_git.errors import ContextaError
 from contexta_git.git.repo import View
 from contexta_git.release import moves
@@ -87,7 +88,7 @@ def set_alias(runs: Runs, alias: str | AliasName, run: str, *, reason: str,
             "previous": previous.get("run") if previous else None,
             "previous_id": previous.get("id") if previous else None, "certificate": cert,
             "artifacts": moves.artifacts(runs, run_id, view.commit_id), "who": identity,
-            "at": now(), "reason": why,
+            "at": _dated_after(previous), "reason": why,
             "tag": tag_ref.removeprefix("refs/tags/") if signed else None})
         state["entry"] = entry
         known = {e["id"] for e in history}  # parsed once: a long ledger costs one parse
@@ -107,6 +108,16 @@ def set_alias(runs: Runs, alias: str | AliasName, run: str, *, reason: str,
     if not store.create_ref(tag_ref, tag_object, f"contexta-git alias set {name}"):
         raise ContextaError(f"tag {tag_ref} already exists; alias tags are never moved")
     return AliasMove(str(name), state["entry"], commit, tag_ref)
+
+
+def _dated_after(previous: dict[str, Any] | None) -> str:
+    """Now, or just after ``previous`` when that move is dated later (a clock that ran
+    ahead, an entry written by hand): the move in force is the latest by date, and a move
+    replaces the one in force, so it must be dated after it to become current."""
+    moment = now()
+    if previous is not None and sort_key(previous.get("at")) >= sort_key(moment):
+        return stamp(sort_key(previous.get("at")) + timedelta(microseconds=1))
+    return moment
 
 
 def protect_alias(runs: Runs, alias: str | AliasName, *, reason: str | None = None) -> AliasMove:

@@ -5,9 +5,11 @@ In order: the alias names a run; the move in force names its tag and that tag ex
 an annotated tag; git verify-tag accepts its signature and the signer is trusted
 (signer.py, as for certificates); the tag's own name equals its ref; it tags a commit
 of the runs branch's history that added this very move; the move written in the tag
-message equals the move on the branch tip, field by field; and a certificate the move
-names still verifies and allows delivery. Any forged, re-signed, moved or edited tag,
-and any edit of the branch record, is named as a problem.
+message equals the move on the branch tip, field by field; a certificate the move
+names still verifies and allows delivery; a move made after the alias was protected
+names a certificate (a clone that had not pulled the protection may have made it); and
+no entry an earlier version of the ledger held was dropped (a rollback). Any forged,
+re-signed, moved or edited tag, and any edit of the branch record, is named as a problem.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def verify_alias(runs: Runs, alias: str | AliasName) -> AliasVerification:
     name = alias if isinstance(alias, AliasName) else AliasName.parse(alias)
     store = runs.store
     view = runs.view()
-    move = ledgers.current(ledgers.read(view, name.path))
+    history = ledgers.read(view, name.path)
+    move = ledgers.current(history)
     if move is None:
         raise ContextaError(f"alias {name} names no run: nothing to verify")
     run = str(move.get("run"))
@@ -59,6 +62,17 @@ def verify_alias(runs: Runs, alias: str | AliasName) -> AliasVerification:
     short = ref.removeprefix("refs/tags/")
     problems: list[str] = []
     warnings: list[str] = []
+    for gone in _dropped(store, name.path, history):
+        what = f"move {gone['id']} to {gone.get('run')}" if gone.get("action", ledgers.SET) == \
+            ledgers.SET else f"{gone.get('action')} {gone['id']}"
+        problems.append(f"the runs branch no longer records {what} (at {gone.get('at')}): "
+                        "the alias's ledger was rewritten")
+    guard = ledgers.protected(history)
+    if guard is not None and ledgers.order(guard) <= ledgers.order(move) and not isinstance(
+            move.get("certificate"), str):
+        # (a clone that had not pulled the protection could make it, and pull keeps it)
+        problems.append(f"the alias is protected since {guard.get('at')} but the move "
+                        f"{move['id']} to {run} names no certificate")
 
     def done(signer: str | None = None) -> AliasVerification:
         return AliasVerification(str(name), run, short, tuple(problems), tuple(warnings), signer)
@@ -87,6 +101,21 @@ def verify_alias(runs: Runs, alias: str | AliasName) -> AliasVerification:
             why = found.problems[0] if found.problems else f"decision {found.decision}"
             problems.append(f"certificate {cert} named by the move no longer holds: {why}")
     return done(signer)
+
+
+def _dropped(store: GitStore, path: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries an earlier version of the ledger held and the tip's does not. Ledgers only
+    grow (merges keep the union), so a dropped entry is a rewrite: a later move removed
+    to make an older one current again, or a protection removed."""
+    now = {e["id"] for e in history}
+    gone: dict[str, dict[str, Any]] = {}
+    for data in store.path_versions(path):
+        try:
+            earlier = ledgers.entries(data, path)
+        except ContextaError:
+            continue  # an unreadable version: nothing it held can be named
+        gone.update((e["id"], e) for e in earlier if e["id"] not in now and e["id"] not in gone)
+    return sorted(gone.values(), key=ledgers.order)
 
 
 def _check_commit(store: GitStore, commit: str, name: AliasName, move_id: str,

@@ -62,15 +62,25 @@ def user_key(common_dir: Path) -> bytes:
     (``~/.local/state``), made on first use, readable by the user only. Outside the
     repository, so an index file written by anyone else (a copied ``.git``, another
     account) is never trusted. Where the home folder cannot be written, a key in the git
-    directory stands in (it then only detects edits made without it)."""
+    directory stands in, mixed with the identity (device, inode) of the folder holding
+    it: a repository handed over whole carries that key file, but not the folder it was
+    made in, so an index its author signed is rebuilt; this key only detects edits made
+    without it."""
     state = os.environ.get("XDG_STATE_HOME")
     places = []
     with contextlib.suppress(RuntimeError):
         places.append(Path(state) if state else Path.home() / ".local" / "state")
-    for place in [*(p / "contexta-git" for p in places), common_dir / "contexta"]:
+    for place in (p / "contexta-git" for p in places):
         key = _key_at(place / "index.key")
         if key is not None:
             return key
+    folder = common_dir / "contexta"
+    key = _key_at(folder / "index.key")
+    if key is not None:
+        with contextlib.suppress(OSError):
+            st = folder.stat()
+            where = f"{st.st_dev}:{st.st_ino}".encode()
+            return hashlib.blake2b(where, key=key, digest_size=32).digest()
     raise Unusable("no index key")
 
 
@@ -204,20 +214,36 @@ def _checked(path: Path) -> sqlite3.Connection:
         if _schema(db) != _expected():
             with transaction(db, write=True):
                 if _schema(db) != _expected():
-                    _reset(db)
+                    try:
+                        _reset(db)
+                    except sqlite3.OperationalError as exc:  # a virtual table of no known
+                        if exc.sqlite_errorcode != sqlite3.SQLITE_ERROR:  # module; not a full disk
+                            raise
+                        raise _foreign() from None
+                if _schema(db) != _expected():  # something SQLite will not drop: a new file
+                    raise _foreign()
     except BaseException:
         db.close()
         raise
     return db
 
 
-def _schema(db: sqlite3.Connection) -> list[tuple[str, str, str | None]]:
-    """Our objects in the file; SQLite's own (automatic indexes, statistics) are implied,
-    and so are the orders :func:`order_by` made (each checked: its name is the digest
-    of its expression, which reads one number of ``nums`` and nothing else)."""
-    found = db.execute("SELECT type, name, sql FROM sqlite_master WHERE substr(name, 1, 7) != "
-                       "'sqlite_' ORDER BY type, name").fetchall()
-    return [item for item in found if not (item[0] == "index" and _an_order(item[1], item[2]))]
+def _schema(db: sqlite3.Connection) -> list[tuple[str, str, str, str | None]]:
+    """Every object in the file but the orders :func:`order_by` made (each checked: its
+    name is the digest of its expression, which reads one number of ``nums`` and nothing
+    else). Names SQLite keeps for itself (``sqlite_...``) are listed too: a file written
+    with ``writable_schema`` can hold a trigger or a view under such a name, and SQLite's
+    own automatic indexes are part of the expected schema anyway."""
+    found = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                       "ORDER BY type, name").fetchall()
+    return [item for item in found if not (item[0] == "index" and _an_order(item[1], item[3]))]
+
+
+def _foreign() -> sqlite3.DatabaseError:
+    """The error of a file whose schema cannot be made ours in place: start it again."""
+    error = sqlite3.DatabaseError("the index file holds objects that cannot be dropped")
+    error.sqlite_errorcode = sqlite3.SQLITE_CORRUPT
+    return error
 
 
 ORDER_PATH = re.compile(r'\$(\."[A-Za-z0-9_.:/@-]+")+')  # a JSON path into nums, quoted names
@@ -265,10 +291,10 @@ def order_by(db: sqlite3.Connection, common_dir: Path, key: bytes, path: str) ->
     return True
 
 
-_EXPECTED: list[list[tuple[str, str, str | None]]] = []
+_EXPECTED: list[list[tuple[str, str, str, str | None]]] = []
 
 
-def _expected() -> list[tuple[str, str, str | None]]:
+def _expected() -> list[tuple[str, str, str, str | None]]:
     if not _EXPECTED:
         db = sqlite3.connect(":memory:")
         for statement in DDL:
@@ -281,8 +307,8 @@ def _expected() -> list[tuple[str, str, str | None]]:
 def _reset(db: sqlite3.Connection) -> None:
     """Drop everything in the file (tables of another version, anything planted), then
     make our tables. Runs inside a write transaction: readers see the old or the new."""
-    for kind, name, _sql in _schema(db):
-        if kind in ("table", "view", "trigger") and not name.startswith("sqlite_"):
+    for kind, name, _table, _sql in _schema(db):  # (a trigger, even under a sqlite_ name)
+        if kind == "trigger" or (kind in ("table", "view") and not name.startswith("sqlite_")):
             db.execute(f'DROP {kind.upper()} IF EXISTS "{name.replace(chr(34), chr(34) * 2)}"')
     for statement in DDL:
         db.execute(statement)

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contexta_git.core import progress
 from contexta_git.git.repo import View
 from contexta_git.store.index_db import HEAD, seal, sealed, shard_digest, transaction
-from contexta_git.store.index_read import (Reader, Shard, ShardInfo, Spec, Tampered, read_state,
-                                           state_mac)
+from contexta_git.store.index_read import (Reader, Shard, ShardInfo, Spec, State, Tampered,
+                                           read_state, state_mac)
 from contexta_git.store.index_rows import Row
 
 _INSERT = f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(Row._fields))})"
@@ -44,7 +44,7 @@ def update(db: sqlite3.Connection, view: View, spec: Spec, key: bytes, *,
     with transaction(db, write=True):
         state = None if clear else read_state(db, spec, key)
         if state is not None and not sealed(view.common_dir, key):
-            Reader(db, spec, key, state).check_all()  # never seal rows edited meanwhile
+            _check_unsealed(db, spec, key, state)  # never seal rows edited meanwhile
         if state is None:
             _clear(db, view)
         shards = dict(state.shards) if state else {}
@@ -72,8 +72,17 @@ def reseal(db: sqlite3.Connection, view: View, spec: Spec, key: bytes) -> None:
         state = read_state(db, spec, key)
         if state is None:
             raise Tampered("the index state is not this user's")
-        Reader(db, spec, key, state).check_all()
+        _check_unsealed(db, spec, key, state)
     seal(db, view.common_dir, key)
+
+
+def _check_unsealed(db: sqlite3.Connection, spec: Spec, key: bytes, state: State) -> None:
+    """Before sealing a file that was not sealed: every row must pass its check, and every
+    index is rebuilt from the rows (REINDEX). The digests cover rows, not an index's own
+    entries: an edit of those alone (an order ranking the runs backwards, runs left out of
+    a start-time order) would otherwise be sealed, and sealed reads trust what SQL picks."""
+    Reader(db, spec, key, state).check_all()
+    db.execute("REINDEX")
 
 
 def _write_shard(db: sqlite3.Connection, view: View, spec: Spec, key: bytes, shard: Shard,

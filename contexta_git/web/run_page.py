@@ -74,16 +74,22 @@ def certificates(runs: Runs, ref: str) -> list[Any]:
 
 def policies(workdir: Path | None) -> list[str]:
     """Policy files a user can pick: ``*.toml`` files at the top of the working tree and
-    under ``policies/`` that read as a policy."""
+    under ``policies/`` that read as a policy. Only regular files inside the working tree
+    are opened (:func:`policy_path`): a link to a device or a pipe would be read forever,
+    one leading out of the repository would offer a file that is not its own; a
+    ``policies`` folder that is itself a link is not walked (glob follows no link below)."""
     if workdir is None:
         return []
+    folder = workdir / "policies"  # a link (to /, or back into the repository) is not walked
+    nested = [] if folder.is_symlink() else list(folder.glob("**/*.toml"))
     found = []
-    for path in sorted([*workdir.glob("*.toml"), *workdir.glob("policies/**/*.toml")]):
+    for path in sorted([*workdir.glob("*.toml"), *nested]):
+        name = path.relative_to(workdir).as_posix()
         try:
-            load_policy(path)
-        except InvalidPolicy:
+            load_policy(policy_path(workdir, name))
+        except (InvalidPolicy, InvalidValue):
             continue
-        found.append(path.relative_to(workdir).as_posix())
+        found.append(name)
     return found
 
 
@@ -93,6 +99,8 @@ def policy_path(workdir: Path | None, text: str) -> Path:
     if workdir is None:
         raise InvalidValue("a bare repository has no policy files to choose from")
     root = workdir.resolve()
+    if "\0" in text:  # (no file is named so; the OS refuses it before any check)
+        raise InvalidValue(f"policy {text!r} is not a file inside the repository")
     target = (root / text).resolve()
     if not target.is_relative_to(root) or ".git" in target.relative_to(root).parts:
         raise InvalidValue(f"policy {text!r} is not a file inside the repository")
