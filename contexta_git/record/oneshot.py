@@ -90,9 +90,11 @@ class CommandNotStarted(ContextaError):
 def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
                 metrics_file: str | None = None, params: Mapping[str, Any] | None = None,
                 stage: str | None = None, datasets: Sequence[DataFile] = (),
-                artifacts: Sequence[str] = (), tags: Mapping[str, Any] | None = None) -> Wrapped:
+                artifacts: Sequence[str] = (), tags: Mapping[str, Any] | None = None,
+                system_metrics: float | None = None) -> Wrapped:
     """Run ``command`` as a recorded run: environment and source first, then its exit
-    status, duration and the metrics file it wrote. Whatever happens after the run
+    status, duration and the metrics file it wrote (with ``system_metrics``, the machine
+    sampled every that many seconds while it runs). Whatever happens after the run
     started (an unreadable metrics file, SIGINT or SIGTERM, a bug of ours), it ends
     ``completed`` or ``failed`` with the command's exit status, never left ``running``."""
     if not command:
@@ -100,7 +102,8 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
     path = Path(metrics_file) if metrics_file else None
     before = path.stat().st_mtime_ns if path is not None and path.exists() else None
     run = Run(runs, RunId(project, name),
-              params={"command": shlex.join(redact_argv(command)), **(params or {})}, tags=tags)
+              params={"command": shlex.join(redact_argv(command)), **(params or {})}, tags=tags,
+              system_metrics=system_metrics)
     for data in datasets:  # the data the command will read, fingerprinted before it runs
         run.dataset(data.name, version=data.version, path=data.path)
     with Interrupts() as signals:
