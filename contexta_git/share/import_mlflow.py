@@ -20,7 +20,7 @@ from typing import Any
 
 from contexta_git.record.fingerprint import fingerprint
 from contexta_git.share import mlflow_store
-from contexta_git.share.imported import Imported, Outcome, moment, storable, write
+from contexta_git.share.imported import Imported, Outcome, already, moment, storable, write
 from contexta_git.store.runs import Runs
 
 KEY = "mlflow.run_id"
@@ -41,13 +41,31 @@ def import_mlflow(runs: Runs, tracking_uri: str | None = None,
                  for run in mlflow_store.pages(lambda token, e=experiment: client.search_runs(
                      [e.experiment_id], max_results=1000, page_token=token,
                      order_by=["attributes.start_time ASC"]))]  # the oldest keeps a shared name
+        there: dict[str, str] = {}  # runs imported before: their histories are not read again
+        for project in {storable(e.name, project=True) for e in chosen}:
+            there.update(already(runs, project, KEY))
+        new = [(e, run) for e, run in found if run.info.run_id not in there]
+        converted = (_imported(e, run, _history(client, run), artifacts) for e, run in new)
+        outcome = write(runs, converted, len(new), f"MLflow {uri}")
     except MlflowException as exc:
         raise mlflow_store.failure(uri, exc) from exc
-    converted = (_imported(client, experiment, run, artifacts) for experiment, run in found)
-    return write(runs, converted, len(found), f"MLflow {uri}")
+    skipped = tuple(there[run.info.run_id] for _, run in found if run.info.run_id in there)
+    return Outcome(outcome.written, skipped + outcome.skipped)
 
 
-def _imported(client: Any, experiment: Any, run: Any, artifacts: bool) -> Imported:
+History = dict[str, list[tuple[int, float, int]]]  # metric key -> (step, value, time in ms)
+
+
+def _history(client: Any, run: Any) -> History:
+    """Every point of every metric of the run. MLflow's client takes about 50 ms to return
+    1,000 points from SQLite on the development machine (an ORM object per point): most
+    of an import's time."""
+    return {key: [(m.step, m.value, m.timestamp)
+                  for m in client.get_metric_history(run.info.run_id, key)]
+            for key in run.data.metrics}
+
+
+def _imported(experiment: Any, run: Any, history: History, artifacts: bool) -> Imported:
     info, data = run.info, run.data
     tags = dict(data.tags)
     found = Imported(storable(experiment.name, project=True),
@@ -58,13 +76,12 @@ def _imported(client: Any, experiment: Any, run: Any, artifacts: bool) -> Import
     found.tags = {found.key_of(k): v for k, v in tags.items()}
     found.tags[EXPERIMENT] = experiment.name
     found.source = {ours: tags.get(theirs) for ours, theirs in SOURCE.items()}
-    for key in data.metrics:
-        history = client.get_metric_history(info.run_id, key)
-        found.add_series(key, ((m.step, m.value, m.timestamp) for m in history))
+    for key, points in history.items():
+        found.add_series(key, points)
     inputs = getattr(run, "inputs", None)
     found.datasets = [_dataset(found, item) for item in getattr(inputs, "dataset_inputs", None) or []]
     if artifacts:
-        found.artifacts = list(_artifacts(client, info.run_id, info.artifact_uri))
+        found.artifacts = list(_artifacts(info.artifact_uri))
     return found
 
 
@@ -84,15 +101,20 @@ def _loaded(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _artifacts(client: Any, run_id: str, base: str) -> Iterator[dict[str, Any]]:
-    """Every artifact file of the run, fingerprinted, one download at a time."""
+def _artifacts(base: str) -> Iterator[dict[str, Any]]:
+    """Every artifact file under the run's artifact URI, fingerprinted, one download at a
+    time (through the repository MLflow picks for the URI: the client's own calls would
+    read the run again for each folder)."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    repository = get_artifact_repository(base)
     folders: list[str | None] = [None]
     with tempfile.TemporaryDirectory() as tmp:
         while folders:
-            for item in client.list_artifacts(run_id, folders.pop()):
+            for item in repository.list_artifacts(folders.pop()):
                 if item.is_dir:
                     folders.append(item.path)
                     continue
-                local = Path(client.download_artifacts(run_id, item.path, tmp))
+                local = Path(repository.download_artifacts(item.path, tmp))
                 yield {**fingerprint(local), "name": item.path, "path": f"{base}/{item.path}"}
                 local.unlink()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -106,7 +106,8 @@ def write(runs: Runs, found: Iterable[Imported], total: int | None, what: str) -
     for run in found:
         if (run.project, run.key[0]) not in seen_projects:
             seen_projects.add((run.project, run.key[0]))
-            known.update(_known(runs, run.project, run.key[0]))
+            known.update({(run.project, run.key[0], value): ref
+                          for value, ref in already(runs, run.project, run.key[0]).items()})
         there = known.get((run.project, *run.key))
         if there is not None:
             skipped.append(there)
@@ -124,13 +125,12 @@ def write(runs: Runs, found: Iterable[Imported], total: int | None, what: str) -
     return Outcome(tuple(imported), tuple(skipped))
 
 
-def _known(runs: Runs, project: str, tag: str) -> Iterator[tuple[tuple[str, str, str], str]]:
+def already(runs: Runs, project: str, tag: str) -> dict[str, str]:
+    """The source ids ``project``'s runs hold in ``tag``, and those runs' references."""
     if project not in runs.projects():
-        return
-    for summary in run_summaries(runs.view(), project):
-        value = summary.tags.get(tag)
-        if isinstance(value, str):
-            yield (project, tag, value), summary.ref
+        return {}
+    return {value: summary.ref for summary in run_summaries(runs.view(), project)
+            if isinstance(value := summary.tags.get(tag), str)}
 
 
 def _free_name(runs: Runs, run: Imported, taken: set[RunId]) -> RunId:
