@@ -57,7 +57,7 @@ def read(folder: Path, project: str, name: str | None) -> Imported:
                      ((found.key_of(k), v) for k, v in _latest(folder / "metrics.json").items())
                      if key not in plotted}
     if (folder / "params.yaml").is_file():
-        found.params = {found.key_of(k, "param"): v
+        found.params = {found.key_of(k): v
                         for k, v in flatten(read_mapping(folder / "params.yaml")).items()
                         if v is not None}
     times = [t for block in found.series for t in block.times]

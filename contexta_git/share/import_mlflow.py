@@ -88,7 +88,7 @@ def _imported(experiment: Any, run: Any, history: History, artifacts: bool) -> I
 def _dataset(found: Imported, item: Any) -> dict[str, Any]:
     dataset = item.dataset
     context = {tag.key: tag.value for tag in item.tags or []}.get("mlflow.data.context")
-    return {"name": found.key_of(dataset.name, "dataset"), "digest": f"mlflow:{dataset.digest}",
+    return {"name": found.key_of(dataset.name), "digest": f"mlflow:{dataset.digest}",
             "source": _loaded(dataset.source).get("uri", dataset.source) or None,
             "split": context, "rows": _loaded(dataset.profile).get("num_rows")}
 

@@ -49,7 +49,7 @@ class Imported:
     renamed: dict[str, str] = field(default_factory=dict)  # stored key -> the source's
     dropped: dict[str, int] = field(default_factory=dict)  # series key -> points not finite
 
-    def key_of(self, raw: str, what: str = "key") -> str:
+    def key_of(self, raw: str) -> str:
         """``raw`` as a storable metric, param or tag key (the renaming noted)."""
         clean = re.sub(r"[^A-Za-z0-9_.:/@-]", "_", raw)[:200] or "_"
         clean = clean.replace("..", "_.")

@@ -165,3 +165,29 @@ def test_an_interrupted_command_still_gets_its_samples(repo: Path) -> None:
     assert proc.wait(timeout=60) == 128 + signal.SIGTERM
     assert Runs.open(repo).get(RunId("p", "int")).status == "failed"
     assert "system/cpu_percent" in _keys(repo, "int")
+
+
+def test_a_gpu_reading_names_its_series_and_leaves_out_what_the_board_lacks() -> None:
+    """Against a stand-in for NVML: units converted (bytes to MB, mW to W), and a reading
+    the board does not support (power) left out."""
+    from types import SimpleNamespace
+
+    class FakeNVML:
+        NVMLError = _NVMLError
+        NVML_TEMPERATURE_GPU = 0
+
+        def nvmlDeviceGetUtilizationRates(self, handle: str) -> SimpleNamespace:
+            return SimpleNamespace(gpu=87, memory=40)
+
+        def nvmlDeviceGetMemoryInfo(self, handle: str) -> SimpleNamespace:
+            return SimpleNamespace(used=2 * system.MB * 1024, total=8 * system.MB * 1024)
+
+        def nvmlDeviceGetPowerUsage(self, handle: str) -> int:
+            raise _NVMLError("not supported")
+
+        def nvmlDeviceGetTemperature(self, handle: str, sensor: int) -> int:
+            return 61
+
+    assert system.gpu_sample(FakeNVML(), "h", "gpu1/") == {
+        "gpu1/utilization_percent": 87.0, "gpu1/memory_used_mb": 2048.0,
+        "gpu1/memory_percent": 25.0, "gpu1/temperature_c": 61.0}
