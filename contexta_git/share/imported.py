@@ -23,6 +23,7 @@ from contexta_git.core.chunks import Block
 from contexta_git.core.names import RunId
 from contexta_git.core.time import stamp
 from contexta_git.errors import InvalidName
+from contexta_git.record.inputs import plain_table
 from contexta_git.record.run import new_id
 from contexta_git.store.runs import RunChange, Runs
 
@@ -149,8 +150,8 @@ def _free_name(runs: Runs, run: Imported, taken: set[RunId]) -> RunId:
 
 def _change(run: Imported, run_id: RunId) -> RunChange:
     change = RunChange(run_id, create=True, fresh_ids=True)
-    header: dict[str, Any] = {"status": run.status, "params": run.params,
-                              "tags": {**run.tags, run.key[0]: run.key[1]},
+    header: dict[str, Any] = {"status": run.status, "params": plain_table(run.params, "param"),
+                              "tags": plain_table({**run.tags, run.key[0]: run.key[1]}, "tag"),
                               "source": {k: v for k, v in run.source.items() if v is not None}}
     header.update({k: v for k, v in (("started_at", run.started_at), ("ended_at", run.ended_at))
                    if v is not None})

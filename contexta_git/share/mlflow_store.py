@@ -55,7 +55,8 @@ def client(uri: str | None, *, must_exist: bool = True) -> tuple[Any, str]:
     if uri.startswith("file:"):
         # MLflow 3 refuses its folder store unless asked; reading (or adding to) one that
         # is there is what this is for
-        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+        if not os.environ.get("MLFLOW_ALLOW_FILE_STORE"):
+            os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
     return MlflowClient(tracking_uri=uri), uri
 
 
