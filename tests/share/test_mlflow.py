@@ -42,8 +42,9 @@ def build_store(uri: str, tmp: Path) -> dict[str, str]:
     """Two experiments: 'vision models' with three runs (two named alike, one failed, one
     killed) and 'other' with one. Returns run ids by role."""
     client = MlflowClient(uri)
-    vision = client.create_experiment("vision models")
-    other = client.create_experiment("other")
+    # artifacts in the test's folder (a database store's default is ./mlruns of the cwd)
+    vision = client.create_experiment("vision models", (tmp / "artifacts").as_uri())
+    other = client.create_experiment("other", (tmp / "artifacts").as_uri())
     ids = {}
     first = client.create_run(vision, start_time=T0, run_name="resnet run", tags={
         "team": "cv", "mlflow.source.git.commit": "a" * 40, "mlflow.source.git.branch": "main",
