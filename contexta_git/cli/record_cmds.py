@@ -142,11 +142,14 @@ def record(ctx: click.Context, project: str, name: str, stage: str | None, metri
 @tag_option
 @dataset_option
 @artifact_option
+@click.option("--system-metrics", type=click.FloatRange(0.1, 86400), metavar="SECONDS",
+              help="Sample CPU, memory, disk and network I/O (and NVIDIA GPUs) every SECONDS "
+              "into series under system/.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def run(ctx: click.Context, project: str, name: str, metrics_file: str | None, stage: str | None,
         params: tuple[str, ...], tags: tuple[str, ...], datasets: tuple[str, ...],
-        artifacts: tuple[str, ...], command: tuple[str, ...]) -> None:
+        artifacts: tuple[str, ...], system_metrics: float | None, command: tuple[str, ...]) -> None:
     """Run COMMAND (after --) as a recorded run: environment, source, duration, exit
     status and the metrics file it wrote. Exits with the command's own status."""
     from contexta_git.record import inputs
@@ -155,7 +158,7 @@ def run(ctx: click.Context, project: str, name: str, metrics_file: str | None, s
     result = run_command(runs_of(ctx), project, name, command, metrics_file=metrics_file,
                          params=inputs.params_args(params, ()), stage=stage,
                          datasets=[DataFile.parse(d) for d in datasets], artifacts=artifacts,
-                         tags=dict(inputs.pairs(tags, "tag")))
+                         tags=dict(inputs.pairs(tags, "tag")), system_metrics=system_metrics)
     data = result.run
     if result.problem:
         echo(f"Warning: {result.problem}; the run is marked failed", err=True)

@@ -92,9 +92,10 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
                 stage: str | None = None, datasets: Sequence[DataFile] = (),
                 artifacts: Sequence[str] = (), tags: Mapping[str, Any] | None = None,
                 cwd: Path | None = None, python: Path | None = None,
-                lockfile: bytes | None = None) -> Wrapped:
+                lockfile: bytes | None = None, system_metrics: float | None = None) -> Wrapped:
     """Run ``command`` as a recorded run: environment and source first, then its exit
-    status, duration and the metrics file it wrote. ``python`` (with its ``lockfile``)
+    status, duration and the metrics file it wrote (with ``system_metrics``, the machine
+    sampled every that many seconds while it runs). ``python`` (with its ``lockfile``)
     names another environment the command runs in: its ``bin`` folder goes first on
     ``PATH`` and it is the environment recorded. Whatever happens after the run
     started (an unreadable metrics file, SIGINT or SIGTERM, a bug of ours), it ends
@@ -105,7 +106,7 @@ def run_command(runs: Runs, project: str, name: str, command: Sequence[str], *,
     before = path.stat().st_mtime_ns if path is not None and path.exists() else None
     run = Run(runs, RunId(project, name),
               params={"command": shlex.join(redact_argv(command)), **(params or {})}, tags=tags,
-              capture_environment=python is None)
+              capture_environment=python is None, system_metrics=system_metrics)
     if python is not None:
         run.use_environment(python, lockfile)
     if metrics_file or artifacts:  # what reproduce needs to read the same files again

@@ -7,48 +7,73 @@ its buffered records at every stage end, ``flush()``, at most every
 stays ``running`` and is never half-written. Values logged with ``step=`` are points of
 step series: each commit writes them as one new chunk file and updates the series'
 summaries (store/series.py), never rewriting what earlier commits wrote.
+
+With ``system_metrics=SECONDS`` a background thread samples the machine (record/system.py)
+into series under ``system/`` from start to finish; a lock keeps its points and the
+caller's records from crossing a commit.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from contexta_git.record import capture, kept
 from contexta_git.core import records
 from contexta_git.errors import ContextaError, InvalidValue
 from contexta_git.record.fingerprint import fingerprint
 from contexta_git.record.inputs import plain_table, text, whole
+from contexta_git.record.system import Sampler
 from contexta_git.core.chunks import Block
 from contexta_git.core.names import RunId, check_key, check_stage
 from contexta_git.core.redact import redact, redact_value
 from contexta_git.store.runs import RunChange, Runs, now
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
 def new_id() -> str:
     return secrets.token_hex(8)
 
 
+def _locked(method: Callable[Concatenate[Run, P], R]) -> Callable[Concatenate[Run, P], R]:
+    """The method runs holding the run's lock (the system metrics thread writes too)."""
+    @functools.wraps(method)
+    def locked(self: Run, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 def start_run(name: str, project: str = "default", repo: str | os.PathLike[str] | None = None,
               *, params: Mapping[str, Any] | None = None, tags: Mapping[str, Any] | None = None,
-              capture_environment: bool = True, flush_interval: float = 5.0) -> Run:
-    """A new run, to be used as a context manager (or call ``start()``/``finish()``)."""
+              capture_environment: bool = True, flush_interval: float = 5.0,
+              system_metrics: float | None = None) -> Run:
+    """A new run, to be used as a context manager (or call ``start()``/``finish()``);
+    ``system_metrics``: sample the machine every that many seconds while it runs."""
     return Run(Runs.open(repo), RunId(project, name), params=params, tags=tags,
-               capture_environment=capture_environment, flush_interval=flush_interval)
+               capture_environment=capture_environment, flush_interval=flush_interval,
+               system_metrics=system_metrics)
 
 
 class Run:
     def __init__(self, runs: Runs, run: RunId, *, params: Mapping[str, Any] | None = None,
                  tags: Mapping[str, Any] | None = None, capture_environment: bool = True,
-                 flush_interval: float = 5.0) -> None:
+                 flush_interval: float = 5.0, system_metrics: float | None = None) -> None:
         self.runs, self.id = runs, run
         self.flush_interval = flush_interval
+        self._lock = threading.RLock()
+        self._sampler = Sampler(_seconds(system_metrics), self._system) if system_metrics else None
         self._stage: str | None = None
         self._stage_order = 0
         self._started = False
@@ -104,13 +129,23 @@ class Run:
         self.finish("failed" if exc is not None else "completed")
 
     def start(self) -> Run:
-        if not self._started:
+        with self._lock:
+            if self._started:
+                return self
             self._started = True
             self._commit(f"record {self.id.ref}")
+        if self._sampler is not None:
+            self._sampler.start()
         return self
 
     def finish(self, status: str = "completed") -> None:
         """End the run; a run never started is recorded whole in this one commit."""
+        if self._sampler is not None:
+            self._sampler.stop()  # outside the lock: its last sample takes the lock
+        with self._lock:
+            self._finish(status)
+
+    def _finish(self, status: str) -> None:
         if self._finished:
             return
         self._pending.header.update({"status": text(status, "status"), "ended_at": now()})
@@ -121,11 +156,13 @@ class Run:
             self._started = True
         self._finished = True  # only now: a finish that failed can be tried again
 
+    @_locked
     def flush(self) -> None:
         """Commit what is buffered now."""
         if self._started and not self._pending.is_empty():
             self._commit(f"update {self.id.ref}")
 
+    @_locked
     def _commit(self, message: str) -> None:
         change = self._pending
         self._pending = RunChange(self.id, create=False, fresh_ids=True)
@@ -144,6 +181,7 @@ class Run:
             self.flush()
 
     # -- records ---------------------------------------------------------------------
+    @_locked
     def log_metric(self, key: str, value: float, *, stage: str | None = None,
                    step: int | None = None) -> None:
         """One value; with ``step``, a point of the step series ``key`` (in ``stage``)."""
@@ -160,6 +198,7 @@ class Run:
         block.times.append(time.time_ns() // 1_000_000)
         self._buffered()
 
+    @_locked
     def log_metrics(self, values: Mapping[str, float], *, stage: str | None = None,
                     step: int | None = None) -> None:
         """Several values at once; with ``step``, one point of each of their series.
@@ -180,6 +219,7 @@ class Run:
                                                "stage": stage, "observed_at": stamp})
         self._buffered()
 
+    @_locked
     def log_params(self, params: Mapping[str, Any]) -> None:
         checked = plain_table(params, "param")
         for key in checked:
@@ -190,6 +230,7 @@ class Run:
     def log_param(self, key: str, value: Any) -> None:
         self.log_params({key: value})
 
+    @_locked
     def event(self, key: str, message: str = "", *, level: str = "info",
               attributes: Mapping[str, Any] | None = None) -> None:
         check_key(key, "event")
@@ -203,6 +244,7 @@ class Run:
             "stage": self._stage, "observed_at": now()})
         self._buffered()
 
+    @_locked
     def dataset(self, name: str, *, version: str | None = None,
                 path: str | os.PathLike[str] | None = None, source: str | None = None,
                 split: str | None = None, rows: int | None = None) -> dict[str, Any]:
@@ -220,6 +262,7 @@ class Run:
         self._buffered()
         return records.clean(entry)
 
+    @_locked
     def artifact(self, path: str | os.PathLike[str], *, name: str | None = None,
                  kind: str | None = None) -> dict[str, Any]:
         target = Path(path)
@@ -231,6 +274,7 @@ class Run:
         self._buffered()
         return records.clean(entry)
 
+    @_locked
     def add_stage(self, name: str, status: str = "completed") -> None:
         """Declare a stage without timing it (records name it with ``stage=``)."""
         self._pending.stages.append({"name": check_stage(name), "status": text(status, "status"),
@@ -245,16 +289,37 @@ class Run:
         entry = {"name": name, "status": "running", "started_at": now(),
                  "order": self._stage_order}
         self._stage_order += 1
-        self._pending.stages.append(entry)
+        with self._lock:
+            self._pending.stages.append(entry)
         status = "failed"
         try:
             yield self
             status = "completed"
         finally:
             self._stage = outer
-            self._pending.stages.append({**entry, "status": status, "ended_at": now()})
+            with self._lock:
+                self._pending.stages.append({**entry, "status": status, "ended_at": now()})
             if self._started:
                 self.flush()
+
+    @_locked
+    def _system(self, values: Mapping[str, float], step: int) -> None:
+        """One sample of the system series (no stage: they span the whole run)."""
+        stamp = time.time_ns() // 1_000_000
+        for key, value in values.items():
+            block = self._pending.series.get((key, None))
+            if block is None:
+                block = self._pending.series[(key, None)] = Block(key, None)
+            block.steps.append(step)
+            block.values.append(records.check_number(key, value))
+            block.times.append(stamp)
+        self._buffered()
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.1 <= value <= 86400:
+        raise InvalidValue(f"system_metrics must be a number of seconds from 0.1 to 86400, got {value!r}")
+    return float(value)
 
 
 def _step(step: object) -> int:
