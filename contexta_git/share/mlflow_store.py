@@ -52,6 +52,8 @@ def client(uri: str | None, *, must_exist: bool = True) -> tuple[Any, str]:
     if must_exist and path is not None and not path.exists():
         kind = "database" if uri.startswith("sqlite") else "folder"
         raise InvalidValue(f"no MLflow store at {path}: no such {kind}")
+    # MLflow draws a progress bar per artifact download on stderr: the import shows its own
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if uri.startswith("file:"):
         # MLflow 3 refuses its folder store unless asked; reading (or adding to) one that
         # is there is what this is for
