@@ -180,8 +180,10 @@ class Reader:
             f"SELECT kind, NULL, data FROM runs WHERE {value} IS NOT NULL AND kind = 0 {where} "
             f"AND typeof({value}) IN ('integer', 'real') ORDER BY {value} {order}, started, "
             "project || '.' || name LIMIT ?", (*args, limit)).fetchall()
-        problems = self.db.execute(f"SELECT kind, NULL, data FROM runs WHERE kind != 0 {where}",
-                                   args).fetchall()
+        problems = [row for shard in self._shards(project) if self.state.shards[shard].problems
+                    for row in self.db.execute(  # only shards holding any: no full scan
+                        "SELECT kind, NULL, data FROM runs WHERE project = ? AND shard = ? AND "
+                        "kind != 0 ORDER BY folder", shard)]
         return self._decode(rows), self._decode(problems)
 
     def lookup(self, project: str, wanted: dict[str, list[str]]) -> list[Any]:

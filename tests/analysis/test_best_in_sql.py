@@ -38,15 +38,17 @@ def build(repo: Path) -> Runs:
     record(Runs.open(repo), "q", "other", metrics={"acc": 0.99}, capture_environment=False)
     runs = Runs.open(repo)
     quarantine(runs, ["run:p.d"], "leaked test data")
+    runs.store.commit(lambda view: {"projects/p/runs/zz/bad/run.toml": b"status = 'completed'\n"},
+                      "an unreadable run")  # named in what best leaves out, either way
     return runs
 
 
-def answer(runs: Runs, ref: str, **options: object) -> tuple[str, float] | str:
+def answer(runs: Runs, ref: str, **options: object) -> tuple[str, float, list[str]] | str:
     try:
         found = select.best_run(runs, None, ref, **options)  # type: ignore[arg-type]
     except ContextaError as exc:
         return f"error: {exc}"
-    return found.ref, found.value
+    return found.ref, found.value, [p.folder for p in found.skipped]
 
 
 @pytest.mark.parametrize("higher", [True, False], ids=["higher", "lower"])
@@ -64,9 +66,10 @@ def test_sql_and_full_reading_agree(repo: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(listing, "ranked_summaries", lambda *a, **k: None)
     slow = {(ref, i): answer(runs, ref, **case) for ref in REFS for i, case in enumerate(cases)}
     assert fast == slow
-    assert fast[("acc", 0)] == (("run:p.b", 0.9) if higher else ("run:p.a", 0.5))
-    assert fast[("acc", 1)] == (("run:p.d", 0.95) if higher else ("run:p.a", 0.5))
-    assert fast[("acc", 3)] == (("run:q.other", 0.99) if higher else ("run:p.a", 0.5))
+    bad = ["projects/p/runs/zz/bad"]
+    assert fast[("acc", 0)] == (("run:p.b", 0.9, bad) if higher else ("run:p.a", 0.5, bad))
+    assert fast[("acc", 1)] == (("run:p.d", 0.95, bad) if higher else ("run:p.a", 0.5, bad))
+    assert fast[("acc", 3)] == (("run:q.other", 0.99, bad) if higher else ("run:p.a", 0.5, bad))
 
 
 def test_a_ranked_run_that_is_quarantined_never_wins(repo: Path) -> None:
