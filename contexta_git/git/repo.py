@@ -132,48 +132,36 @@ class GitStore(BranchWriter):
     # -- the user's own code ---------------------------------------------------------
     def source(self) -> SourceInfo:
         """Commit, branch, dirty flag, digest of the uncommitted diff, cleaned remote URL."""
+        return self.source_and_change()[0]
+
+    def source_and_change(self) -> tuple[SourceInfo, Uncommitted]:
+        """``source`` and, when the tree is dirty, its uncommitted change to tracked files
+        against HEAD as ``git diff HEAD`` prints it, less binary files, which are only named
+        (untracked files are not in it, as they are not in ``dirty``): one diff of the
+        working tree for both."""
         import hashlib
 
         from contexta_git.core.redact import clean_url
 
         repo = self.repo
         if repo.is_bare or repo.head_is_unborn:
-            return SourceInfo(None, None, False, None, None)
+            return SourceInfo(None, None, False, None, None), Uncommitted("", ())
         head = repo.head
         branch = None if repo.head_is_detached else head.shorthand
         dirty_flags = pygit2.GIT_STATUS_IGNORED | pygit2.GIT_STATUS_WT_NEW
         dirty = any(flags & ~dirty_flags for flags in repo.status(untracked_files="no").values())
         digest = None
+        change = Uncommitted("", ())
         if dirty:
-            patch = head.peel(pygit2.Commit).tree.diff_to_workdir().patch or ""
-            digest = hashlib.sha256(patch.encode()).hexdigest()
+            diff = head.peel(pygit2.Commit).tree.diff_to_workdir()
+            digest = hashlib.sha256((diff.patch or "").encode()).hexdigest()
+            change = _uncommitted(diff)
         remote = None
         if repo.remotes:
             names = [n for n in repo.remotes.names() if n]
             chosen = "origin" if "origin" in names else names[0]
             remote = clean_url(repo.remotes[chosen].url or "")
-        return SourceInfo(
-            str(head.target), branch, dirty, digest, remote
-        )
-
-    def uncommitted(self) -> Uncommitted:
-        """The uncommitted change of tracked files against HEAD, as ``git diff HEAD``
-        prints it, less binary files, which are only named (untracked files are not in
-        it, as they are not in ``dirty``)."""
-        repo = self.repo
-        if repo.is_bare or repo.head_is_unborn:
-            return Uncommitted("", ())
-        diff = repo.head.peel(pygit2.Commit).tree.diff_to_workdir()
-        texts: list[str] = []
-        binary: list[str] = []
-        for patch in diff:
-            if patch is None:
-                continue
-            if patch.delta.is_binary:
-                binary.append(patch.delta.new_file.path)
-            else:
-                texts.append(patch.text or "")
-        return Uncommitted("".join(texts), tuple(binary))
+        return SourceInfo(str(head.target), branch, dirty, digest, remote), change
 
     def add_worktree(self, path: Path, commit: str) -> None:
         """A detached worktree of the user's repository at ``commit``."""
@@ -277,3 +265,15 @@ class GitStore(BranchWriter):
         return [str(p) for p in obj.parent_ids] if isinstance(obj, pygit2.Commit) else []
 
 
+def _uncommitted(diff: pygit2.Diff) -> Uncommitted:
+    """A diff's text patches joined, and the paths of its binary files."""
+    texts: list[str] = []
+    binary: list[str] = []
+    for patch in diff:
+        if patch is None:
+            continue
+        if patch.delta.is_binary:
+            binary.append(patch.delta.new_file.path)
+        else:
+            texts.append(patch.text or "")
+    return Uncommitted("".join(texts), tuple(binary))

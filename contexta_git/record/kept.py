@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from contexta_git.core.redact import redact_text
-from contexta_git.git.repo import GitStore
+from contexta_git.git.repo import Uncommitted
 
 PATCH_FILE = "source.patch"
 LOCKS = "locks"
@@ -27,9 +27,9 @@ PATCH_CAP = 1 << 20
 _LOCK_NAMES = ("uv.lock", "pylock.toml", "poetry.lock")
 
 
-def uncommitted(store: GitStore) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """(fields for run.toml's ``source`` table, files for the run folder)."""
-    change = store.uncommitted()
+def uncommitted(change: Uncommitted) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """(fields for run.toml's ``source`` table, files for the run folder) of the
+    uncommitted change (``GitStore.source_and_change``)."""
     fields: dict[str, Any] = {"patch_binary": list(change.binary)} if change.binary else {}
     if not change.patch:
         return {**fields, "patch": "none"}, {}

@@ -79,8 +79,8 @@ class Run:
         self._started = False
         self._finished = False
         self._pending = RunChange(run, create=True, fresh_ids=True)
-        source = runs.store.source()
-        patch, files = kept.uncommitted(runs.store) if source.dirty else ({}, {})
+        source, change = runs.store.source_and_change()
+        patch, files = kept.uncommitted(change) if source.dirty else ({}, {})
         self._pending.files.update(files)
         self._pending.files.update(kept.project_locks(runs.store.workdir))
         self.source_commit = source.commit
